@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages the tests need that PyPI cannot provide: Chromium and its driver for the
+# report's headless-browser test. Installed only when missing, and only where we may (root).
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != "0" ]; then
+  echo "system-deps: missing ${missing[*]} (install them with apt-get as root)" >&2
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]} from Debian" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
