@@ -1,0 +1,1 @@
+"""The twin apps (Flask and FastAPI) and the mock upstream. See apps/CONTRACT.md."""

@@ -1,0 +1,93 @@
+"""The JSON API: items CRUD, the upstream call and the CPU-bound endpoint.
+
+Bodies and queries are validated by the shared Pydantic models (apps/common/models.py),
+declared the idiomatic FastAPI way: `item: ItemIn` and `Annotated[Model, Query()]`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from apps.common.cpu import cpu_work
+from apps.common.errors import ErrorCode, is_json_content_type
+from apps.common.models import MAX_ID, CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+
+from .errors import ApiError
+from .resources import DatabaseDep, ResourcesDep
+from .routes import GET
+from .upstream import UpstreamError, fetch_delay
+
+
+async def require_json(request: Request) -> None:
+    """POST/PUT bodies must be declared JSON (application/json or */*+json): else 415."""
+    if not is_json_content_type(request.headers.get("content-type")):
+        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE)
+
+
+async def valid_item_id(item_id: int) -> int:
+    """The path id; the `:int` convertor already sent non-digits to 404, this the range."""
+    if not 1 <= item_id <= MAX_ID:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return item_id
+
+
+ItemId = Annotated[int, Depends(valid_item_id)]
+JsonBody = [Depends(require_json)]
+
+router = APIRouter(prefix="/api")
+
+
+@router.post(
+    "/items", status_code=status.HTTP_201_CREATED, response_model=Item, dependencies=JsonBody
+)
+async def create_item(item: ItemIn, db: DatabaseDep) -> Item:
+    return await db.create_item(item)
+
+
+@router.api_route("/items", methods=GET, response_model=ItemPage)
+async def list_items(params: Annotated[ListParams, Query()], db: DatabaseDep) -> ItemPage:
+    items = await db.list_items(params.limit, params.offset)
+    return ItemPage(items=items, limit=params.limit, offset=params.offset)
+
+
+@router.api_route("/items/{item_id:int}", methods=GET, response_model=Item)
+async def get_item(id_: ItemId, db: DatabaseDep) -> Item:
+    item = await db.get_item(id_)
+    if item is None:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return item
+
+
+@router.put("/items/{item_id:int}", response_model=Item, dependencies=JsonBody)
+async def replace_item(id_: ItemId, item: ItemIn, db: DatabaseDep) -> Item:
+    stored = await db.replace_item(id_, item)
+    if stored is None:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return stored
+
+
+@router.delete("/items/{item_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(id_: ItemId, db: DatabaseDep) -> Response:
+    if not await db.delete_item(id_):
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# No response model: the upstream's JSON is passed on as it is (stdlib json re-encodes it).
+@router.api_route("/upstream", methods=GET, response_model=None)
+async def upstream(params: Annotated[UpstreamParams, Query()], resources: ResourcesDep) -> Any:
+    try:
+        return await fetch_delay(resources.http, resources.upstream_url, params.ms)
+    except UpstreamError:
+        raise ApiError(ErrorCode.UPSTREAM_ERROR) from None
+
+
+# A plain `def`: cpu_work holds the GIL for n × ~0.3 µs (up to ~0.3 s at the maximum n).
+# In `async def` that would stall the event loop and every other connection of the worker;
+# in the threadpool the loop keeps accepting, reading and writing between GIL switches.
+# It is FastAPI's documented rule for blocking work, and what a production team ships.
+@router.api_route("/cpu", methods=GET, response_model=None)
+def cpu(params: Annotated[CpuParams, Query()]) -> dict[str, Any]:
+    return {"n": params.n, "digest": cpu_work(params.n)}

@@ -1,0 +1,88 @@
+"""The JSON API: items CRUD, the upstream call and the CPU-bound endpoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from werkzeug.routing import IntegerConverter
+
+from apps.common.cpu import cpu_work
+from apps.common.errors import ErrorCode
+from apps.common.models import MAX_ID, CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+
+from .errors import ApiError
+from .state import services
+from .upstream import UpstreamError
+from .validation import parse_json_body, parse_query
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class ItemIdConverter(IntegerConverter):
+    """ASCII digits only (werkzeug's `int` also takes other Unicode digits, Starlette's does
+    not). Anything else does not match the route at all: 404."""
+
+    regex = r"[0-9]+"
+
+
+def _known_id(item_id: int) -> int:
+    """An id outside 1..MAX_ID is simply not a known item: 404, without asking the database.
+    Checked in the view (after body validation), where a missing id would be found too."""
+    if not 1 <= item_id <= MAX_ID:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return item_id
+
+
+def _item_response(item: Item | None, status: int = 200) -> Response:
+    if item is None:
+        raise ApiError(ErrorCode.NOT_FOUND)
+    response = jsonify(item.model_dump())
+    response.status_code = status
+    return response
+
+
+@bp.post("/items")
+def create_item() -> Response:
+    item = parse_json_body(ItemIn)
+    return _item_response(services().storage.create_item(item), 201)
+
+
+@bp.get("/items")
+def list_items() -> Response:
+    params = parse_query(ListParams)
+    items = services().storage.list_items(params.limit, params.offset)
+    return jsonify(ItemPage(items=items, limit=params.limit, offset=params.offset).model_dump())
+
+
+@bp.get("/items/<item_id:item_id>")
+def get_item(item_id: int) -> Response:
+    return _item_response(services().storage.get_item(_known_id(item_id)))
+
+
+@bp.put("/items/<item_id:item_id>")
+def replace_item(item_id: int) -> Response:
+    item = parse_json_body(ItemIn)
+    return _item_response(services().storage.replace_item(_known_id(item_id), item))
+
+
+@bp.delete("/items/<item_id:item_id>")
+def delete_item(item_id: int) -> Response:
+    if not services().storage.delete_item(_known_id(item_id)):
+        raise ApiError(ErrorCode.NOT_FOUND)
+    return Response(status=204)
+
+
+@bp.get("/upstream")
+def upstream() -> Response:
+    params = parse_query(UpstreamParams)
+    try:
+        body = services().upstream.delay(params.ms)
+    except UpstreamError as exc:
+        current_app.logger.warning("%s", exc)
+        raise ApiError(ErrorCode.UPSTREAM_ERROR) from exc
+    return jsonify(body)
+
+
+@bp.get("/cpu")
+def cpu() -> Response:
+    params = parse_query(CpuParams)
+    return jsonify(n=params.n, digest=cpu_work(params.n))

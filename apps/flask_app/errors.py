@@ -1,0 +1,86 @@
+"""Every 4xx/5xx the Flask twin sends carries the contract's JSON error body.
+
+Views raise `ApiError`; werkzeug's HTTP exceptions (routing 404/405, 413 from
+MAX_CONTENT_LENGTH, ...) and anything unexpected are translated here, in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import WebsocketMismatch
+
+from apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
+
+from .body import drain_unread_body
+
+_BY_STATUS = {code.status: code for code in ErrorCode}
+
+
+class ApiError(Exception):
+    """Raised by views for a contract error; rendered by `register_error_handlers`."""
+
+    def __init__(self, code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> None:
+        super().__init__(code.code)
+        self.code = code
+        self.details = details
+
+
+def error_response(code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> Response:
+    response = jsonify(error_body(code, details))
+    response.status_code = code.status
+    return response
+
+
+def _other_error(status: int, name: str) -> Response:
+    """Same body shape for a status ErrorCode has no member for (e.g. 500, 414, 431)."""
+    code = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    response = jsonify({"error": {"code": code, "message": name, "details": []}})
+    response.status_code = status
+    return response
+
+
+def _handle_api_error(exc: ApiError) -> Response:
+    return error_response(exc.code, exc.details)
+
+
+def _handle_http_exception(exc: HTTPException) -> Response:
+    if isinstance(exc, WebsocketMismatch):
+        # A plain HTTP request to a WebSocket-only path: there is no HTTP resource there.
+        return error_response(ErrorCode.NOT_FOUND)
+    status = exc.code or 500
+    code = _BY_STATUS.get(status)
+    response = error_response(code) if code else _other_error(status, exc.name)
+    # Keep the exception's own headers that matter, notably `Allow` on a 405.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    current_app.logger.exception("unhandled error", exc_info=exc)
+    return error_response(ErrorCode.INTERNAL_ERROR)
+
+
+def check_content_length() -> None:
+    """before_request hook: reject a declared oversized body before routing or reading it.
+
+    Flask runs before_request hooks before it raises a routing 404/405, so an oversized
+    `Content-Length` is a 413 on any path, as it is for a size-limiting middleware. A chunked
+    body has no length up front; werkzeug's MAX_CONTENT_LENGTH stream limit catches it on read.
+    """
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+    app.before_request(check_content_length)
+    app.after_request(drain_unread_body)

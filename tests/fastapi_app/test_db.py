@@ -1,0 +1,93 @@
+"""The Database protocol, run against both backends open_database() can pick."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from apps.common.fortunes import FORTUNES
+from apps.common.models import Item, ItemIn
+from apps.common.settings import AppConfig
+from apps.fastapi_app.db import Database, open_database, world
+from apps.fastapi_app.db_postgres import PostgresDatabase
+from apps.fastapi_app.db_sqlite import SqliteDatabase
+
+from .helpers import make_config
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_config(request: pytest.FixtureRequest, sqlite_path: Path) -> AppConfig:
+    if request.param == "sqlite":
+        return make_config(f"sqlite:///{sqlite_path}", "http://127.0.0.1:1", pool_size=3)
+    url = request.getfixturevalue("clean_postgres_url")
+    return make_config(url, "http://127.0.0.1:1", pool_size=3)
+
+
+@pytest.fixture
+async def database(db_config: AppConfig) -> AsyncIterator[Database]:
+    db = await open_database(db_config)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def test_factory_picks_the_backend(db_config: AppConfig, database: Database) -> None:
+    expected = SqliteDatabase if db_config.database.url.startswith("sqlite") else PostgresDatabase
+    assert isinstance(database, expected)
+    await database.ping()
+
+
+async def test_worlds(database: Database) -> None:
+    everything = await database.all_worlds()
+    assert sorted(everything) == list(range(1, 10_001))
+    assert all(1 <= n <= 10_000 for n in everything.values())
+    assert await database.get_world(42) == world(42, everything[42])
+    assert await database.get_worlds([3, 1, 2]) == [world(i, everything[i]) for i in (3, 1, 2)]
+
+
+async def test_update_worlds_persists(database: Database) -> None:
+    ids, numbers = [10, 5, 7000], [1, 2, 3]
+    assert await database.update_worlds(ids, numbers) == [world(10, 1), world(5, 2), world(7000, 3)]
+    after = await database.all_worlds()
+    assert (after[10], after[5], after[7000]) == (1, 2, 3)
+
+
+async def test_concurrent_updates_do_not_fail(database: Database) -> None:
+    # Overlapping batches in different orders: no deadlock, no "database is locked".
+    batches = [([1, 2, 3, 4], [i] * 4) for i in range(1, 7)]
+    batches += [([4, 3, 2, 1], [i] * 4) for i in range(7, 13)]
+    await asyncio.gather(*(database.update_worlds(ids, nums) for ids, nums in batches))
+
+
+async def test_fortunes(database: Database) -> None:
+    assert sorted(await database.fortunes()) == sorted(FORTUNES)
+
+
+async def test_items(database: Database) -> None:
+    a = await database.create_item(ItemIn(name="a", price=1.25, tags=["x", "ü"]))
+    b = await database.create_item(ItemIn(name="b", price=0))
+    assert a == Item(id=a.id, name="a", price=1.25, tags=["x", "ü"])
+    assert b.id > a.id and b.tags == []
+    assert await database.get_item(a.id) == a
+    assert await database.get_item(b.id + 1000) is None
+    assert await database.list_items(10, 0) == [a, b]
+    assert await database.list_items(1, 1) == [b]
+    assert await database.list_items(10, 2_147_483_647) == []
+    replaced = await database.replace_item(a.id, ItemIn(name="c", price=3, tags=[]))
+    assert replaced == Item(id=a.id, name="c", price=3, tags=[])
+    assert await database.replace_item(b.id + 1000, ItemIn(name="c", price=3)) is None
+    assert await database.delete_item(a.id) is True
+    assert await database.delete_item(a.id) is False
+    assert await database.list_items(10, 0) == [b]
+
+
+async def test_pool_is_shared_under_concurrency(database: Database) -> None:
+    # More concurrent operations than connections: they queue for the pool.
+    results = await asyncio.gather(*(database.get_world(i) for i in range(1, 31)))
+    assert [row["id"] for row in results] == list(range(1, 31))
