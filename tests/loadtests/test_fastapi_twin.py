@@ -1,0 +1,64 @@
+"""json, api, sse and ws_echo against the real FastAPI twin (uvicorn, SQLite)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, VENV_BIN, free_port, phase, read_lines, run_locust, stop, wait_http
+from .conftest import write_plan as _plan
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not (ROOT / "apps" / "fastapi_app" / "__init__.py").exists():
+        pytest.skip("apps/fastapi_app does not exist yet")
+    db = tmp_path_factory.mktemp("db") / "twin.sqlite3"
+    env = dict(os.environ, TWINBENCH_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-m", "twinbench", "db", "init", "--database", f"sqlite:///{db}"],
+        env=env, cwd=str(ROOT), check=True, timeout=60, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "uvicorn"), "--factory", "apps.fastapi_app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/json")
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("scenario", ["json", "api", "sse", "ws_echo"])
+def test_scenario_against_fastapi_twin(twin: str, scenario: str, tmp_path: Path) -> None:
+    params = {"sse_events": 5, "sse_interval_ms": 50} if scenario == "sse" else {}
+    plan = _plan(
+        tmp_path / "plan.json",
+        scenario,
+        "closed",
+        [phase("t", twin, users=3, measure=1.5)],
+        **params,
+    )
+    out = tmp_path / "out.jsonl"
+    res = run_locust(scenario, "--tb-plan", str(plan), "--tb-out", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    (line,) = read_lines(out)
+    assert line["total"]["count"] > 10
+    assert line["total"]["failures"] == 0, line["errors"]
+    if scenario == "sse":
+        assert line["counters"]["sse_events"] > 0 and line["counters"]["reconnects"] == 0
+        assert line["gauges"]["streams_held"]["max"] == 3
+    if scenario == "ws_echo":
+        assert line["requests"]["WS ws-echo rtt"]["count"] == line["counters"]["ws_messages"]
+        assert line["gauges"]["connections_held"]["max"] == 3
