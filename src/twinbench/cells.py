@@ -1,0 +1,241 @@
+"""One Locust output line + the sampler's readings → a cell's stored records. Pure.
+
+Latency figures come from the merged HdrHistograms in the line (µs), never from Locust's
+own whole-millisecond statistics. Resource figures come from `Resources`, which the runner
+reads from the sampler over the same wall-clock window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import hist
+from .results import (
+    METRIC_UNITS,
+    CellConfig,
+    CellResult,
+    CellStatus,
+    MetricRow,
+    OpenLoad,
+    RequestStats,
+    Window,
+)
+from .store import CellHistograms
+from .validity import Verdict
+
+
+@dataclass(frozen=True)
+class NamedCounts:
+    count: int
+    failures: int
+    hist: str  # base64 HdrHistogram (µs)
+
+
+@dataclass(frozen=True)
+class PhaseLine:
+    """The fields of a Locust output line that the runner uses (loadtests/README.md)."""
+
+    phase_id: str
+    window: Window
+    loader_processes: int
+    total: NamedCounts
+    requests: Mapping[str, NamedCounts]
+    open: OpenLoad | None
+    gauges: Mapping[str, Mapping[str, float]]
+    counters: Mapping[str, float]
+    errors: Mapping[str, int]
+
+
+def _named(raw: Mapping[str, Any]) -> NamedCounts:
+    return NamedCounts(int(raw["count"]), int(raw["failures"]), str(raw["hist"]))
+
+
+def parse_line(raw: Mapping[str, Any]) -> PhaseLine:
+    """Raises KeyError/TypeError/ValueError on a malformed line (the runner fails the cell)."""
+    o = raw.get("open")
+    return PhaseLine(
+        phase_id=str(raw["phase_id"]),
+        window=Window(
+            int(raw["t_start_ns"]), int(raw["t_measure_start_ns"]), int(raw["t_measure_end_ns"])
+        ),
+        loader_processes=int(raw.get("loader_processes", 1)),
+        total=_named(raw["total"]),
+        requests={str(k): _named(v) for k, v in raw.get("requests", {}).items()},
+        open=None
+        if o is None
+        else OpenLoad(int(o["intended"]), int(o["sent"]), int(o["late"]), int(o["dropped"])),
+        gauges={str(k): dict(v) for k, v in raw.get("gauges", {}).items()},
+        counters={str(k): float(v) for k, v in raw.get("counters", {}).items()},
+        errors={str(k): int(v) for k, v in raw.get("errors", {}).items()},
+    )
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Sampler readings over the cell's measured window (None: not sampled)."""
+
+    target_cpu_s: float | None
+    target_cpus: int
+    target_rss_max: int | None
+    target_rss_before: int | None  # before the phase's warm-up: no connections yet
+    loader_cpu_s: float | None
+    loader_cpus_busy_s: float | None
+    loader_cpus: int
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _ratio(part: float | None, seconds: float, cpus: int) -> float | None:
+    if part is None or seconds <= 0 or cpus <= 0:
+        return None
+    return part / (seconds * cpus)
+
+
+def loader_utilisation(line: PhaseLine, res: Resources) -> tuple[float | None, float | None]:
+    s = line.window.measure_s
+    return _ratio(res.loader_cpu_s, s, res.loader_cpus), _ratio(
+        res.loader_cpus_busy_s, s, res.loader_cpus
+    )
+
+
+def figures(line: PhaseLine, res: Resources, connections: bool) -> dict[tuple[str, str], float]:
+    """(request, metric) → value for a measured cell."""
+    out: dict[tuple[str, str], float] = {}
+    secs = line.window.measure_s
+    for name, nc in [("total", line.total), *sorted(line.requests.items())]:
+        p = hist.percentiles_of(nc.hist)
+        out[(name, "requests")] = nc.count
+        out[(name, "failures")] = nc.failures
+        out[(name, "error_rate")] = nc.failures / nc.count if nc.count else 0.0
+        out[(name, "throughput")] = nc.count / secs if secs > 0 else 0.0
+        if p.count:
+            for metric, value in (
+                ("latency_p50", p.p50_ms),
+                ("latency_p90", p.p90_ms),
+                ("latency_p99", p.p99_ms),
+                ("latency_p999", p.p999_ms),
+                ("latency_max", p.max_ms),
+                ("latency_mean", p.mean_ms),
+            ):
+                out[(name, metric)] = value
+    t = "total"
+    if res.target_cpu_s is not None:
+        out[(t, "target_cpu")] = res.target_cpu_s
+        util = _ratio(res.target_cpu_s, secs, res.target_cpus)
+        if util is not None:
+            out[(t, "target_cpu_util")] = util
+        if line.total.count:
+            out[(t, "cpu_per_request")] = res.target_cpu_s / line.total.count * 1e6
+    if res.target_rss_max:
+        out[(t, "target_rss_max")] = res.target_rss_max
+    loader, busy = loader_utilisation(line, res)
+    if loader is not None:
+        out[(t, "loader_cpu_util")] = loader
+    if busy is not None:
+        out[(t, "loader_cpus_busy")] = busy
+    if line.open is not None:
+        out[(t, "open_intended")] = line.open.intended
+        out[(t, "open_sent")] = line.open.sent
+        out[(t, "open_late")] = line.open.late
+        out[(t, "open_dropped")] = line.open.dropped
+    for g, v in sorted(line.gauges.items()):
+        out[(t, f"gauge_{g}_max")] = float(v.get("max", 0.0))
+        out[(t, f"gauge_{g}_mean")] = float(v.get("mean", 0.0))
+    for c, n in sorted(line.counters.items()):
+        out[(t, f"counter_{c}")] = n
+    held = max((float(v.get("max", 0.0)) for v in line.gauges.values()), default=0.0)
+    if connections and held > 0 and res.target_rss_max and res.target_rss_before is not None:
+        out[(t, "mem_per_connection")] = max(0, res.target_rss_max - res.target_rss_before) / held
+    return out
+
+
+def _unit(metric: str) -> str:
+    if metric.startswith(("gauge_", "counter_")):
+        return "count"
+    return METRIC_UNITS.get(metric, "")
+
+
+def metric_rows(
+    run_id: str,
+    cfg: CellConfig,
+    status: CellStatus,
+    reason: str,
+    values: Mapping[tuple[str, str], float],
+) -> list[MetricRow]:
+    """The tidy rows; a cell that measured nothing still gets one `requests` row (empty)."""
+    items: list[tuple[tuple[str, str], float | None]] = list(values.items()) or [
+        (("total", "requests"), None)
+    ]
+    return [
+        MetricRow(
+            run_id=run_id,
+            cell_id=cfg.cell_id,
+            target=cfg.target,
+            app=cfg.app,
+            server=cfg.server,
+            worker_model=cfg.worker_model,
+            workers=cfg.workers,
+            threads=cfg.threads,
+            scenario=cfg.scenario,
+            model=cfg.model.value,
+            load_level=cfg.load_level,
+            users=cfg.users,
+            rate=cfg.rate,
+            repeat=cfg.repeat,
+            request=request,
+            metric=metric,
+            value=value,
+            unit=_unit(metric),
+            status=status.value,
+            valid=status is CellStatus.OK,
+            reason=reason,
+        )
+        for (request, metric), value in items
+    ]
+
+
+def measured_result(cfg: CellConfig, line: PhaseLine, verdict: Verdict) -> CellResult:
+    reqs = [RequestStats("total", line.total.count, line.total.failures)]
+    reqs += [RequestStats(n, c.count, c.failures) for n, c in sorted(line.requests.items())]
+    return CellResult(
+        cell_id=cfg.cell_id,
+        config=cfg,
+        status=verdict.status,
+        reason=verdict.reason,
+        stderr_tail="",
+        window=line.window,
+        loader_processes=line.loader_processes,
+        requests=tuple(reqs),
+        open=line.open,
+        errors=dict(line.errors),
+        finished_utc=utc_now(),
+    )
+
+
+def unmeasured_result(
+    cfg: CellConfig, status: CellStatus, reason: str, stderr_tail: str = ""
+) -> CellResult:
+    return CellResult(
+        cell_id=cfg.cell_id,
+        config=cfg,
+        status=status,
+        reason=reason,
+        stderr_tail=stderr_tail,
+        window=None,
+        loader_processes=0,
+        requests=(),
+        open=None,
+        errors={},
+        finished_utc=utc_now(),
+    )
+
+
+def histograms(line: PhaseLine) -> CellHistograms:
+    return CellHistograms(
+        line.phase_id, line.total.hist, {n: c.hist for n, c in sorted(line.requests.items())}
+    )

@@ -1,0 +1,259 @@
+"""Charts as inline SVG strings (matplotlib, Agg). Pure: no file I/O, no pyplot global state.
+
+Each chart is small on purpose: text stays text (`svg.fonttype: none`, so no glyph paths),
+nothing is rasterized, and callers pass few points (one per load level, a CDF thinned to a
+couple of hundred points). The SVG carries no date and hashes ids with a per-chart salt, so
+the same results give the same bytes and two charts on one page never share an element id.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot: no display, ever
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+FLASK_COLOURS = ("#1f5fa8", "#2a9d8f", "#6a4c93", "#4d908e", "#277da1")
+FASTAPI_COLOURS = ("#d1495b", "#e76f51", "#c9184a", "#f4a261")
+INVALID_COLOUR = "#9a9a9a"
+# Any: matplotlib's stubs type rc keys as a Literal union, which a dict literal never matches.
+_RC: Any = {
+    "svg.fonttype": "none",
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One target's line. `invalid` points are drawn grey and hollow, never dropped."""
+
+    label: str
+    points: tuple[tuple[float, float], ...]
+    flask: bool  # Flask lines are dashed, FastAPI solid: readable without colour
+    invalid: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    flask: bool
+    low: float | None = None  # error bar (e.g. min over repeats)
+    high: float | None = None
+    invalid: bool = False
+
+
+def colour_map(labels: Sequence[tuple[str, bool]]) -> dict[str, str]:
+    """label → colour, stable for a given set of (label, is_flask): same target, same colour."""
+    flask = sorted({lab for lab, f in labels if f})
+    fastapi = sorted({lab for lab, f in labels if not f})
+    out = {lab: FLASK_COLOURS[i % len(FLASK_COLOURS)] for i, lab in enumerate(flask)}
+    out.update({lab: FASTAPI_COLOURS[i % len(FASTAPI_COLOURS)] for i, lab in enumerate(fastapi)})
+    return out
+
+
+def _svg(fig: Figure, salt: str) -> str:
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": salt}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    # Inline use: drop the XML prologue and DOCTYPE; let CSS size it (max-width: 100%).
+    text = text[text.index("<svg") :]
+    text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", text, count=1)
+    # matplotlib numbers its groups per figure (figure_1, line2d_1, ...): prefix every id and
+    # every reference to one, so many charts in one page never share an id.
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "_", salt)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    return text.replace("<svg", f'<svg role="img" aria-label="{_attr(salt)}"', 1)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _figure(
+    width: float = 6.0, height: float = 3.0, ncols: int = 1, **margins: float
+) -> tuple[Figure, list[Axes]]:
+    # Fixed margins, not a layout engine: constrained layout doubles the time of a chart,
+    # and the report draws dozens of them within its 20 s budget.
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(width, height))
+        fig.subplots_adjust(**({"left": 0.12, "right": 0.97, "top": 0.9, "bottom": 0.16} | margins))
+        axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def _load_axis(ax: Axes, series: Sequence[Series]) -> None:
+    """Ticks at the measured loads (4, 16, 64 users), not matplotlib's 15.2, 15.4, ..."""
+    xs = sorted({x for s in series for x, _ in (*s.points, *s.invalid)})
+    if 0 < len(xs) <= 8:
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        if len(xs) == 1:
+            ax.set_xlim(xs[0] * 0.5, xs[0] * 1.5)
+
+
+def _plain_log(ax: Axes) -> None:
+    """Log scale with plain labels (30, not 3×10¹): latencies are read, not admired."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _draw_series(ax: Axes, series: Sequence[Series], colours: dict[str, str]) -> None:
+    for s in series:
+        colour = colours.get(s.label, "#333333")
+        style = "--" if s.flask else "-"
+        if s.points:
+            xs, ys = zip(*sorted(s.points), strict=True)
+            ax.plot(xs, ys, style, marker="o", ms=3, lw=1.3, color=colour, label=s.label)
+        if s.invalid:
+            xs, ys = zip(*sorted(s.invalid), strict=True)
+            label = f"{s.label} (invalid)"
+            ax.plot(xs, ys, "o", ms=5, mfc=INVALID_COLOUR, mec=colour, alpha=0.6, label=label)
+
+
+def line_chart(
+    chart_id: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    series: Sequence[Series],
+    *,
+    logx: bool = False,
+    logy: bool = False,
+) -> str:
+    with matplotlib.rc_context(_RC):
+        fig, (ax,) = _figure()
+        colours = colour_map([(s.label, s.flask) for s in series])
+        _draw_series(ax, series, colours)
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        _load_axis(ax, series)
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            _plain_log(ax)
+        ax.grid(True, lw=0.3, alpha=0.5)
+        if series:
+            ax.legend(loc="best")
+        return _svg(fig, chart_id)
+
+
+def percentile_chart(
+    chart_id: str,
+    title: str,
+    xlabel: str,
+    percentiles: Sequence[tuple[str, Sequence[Series]]],
+) -> str:
+    """Latency percentiles against load on one log axis: colour = target, marker = percentile.
+
+    One axes, not one panel per percentile: four log-scaled panels cost a second per chart,
+    and the report draws one per scenario.
+    """
+    markers = ("o", "s", "^", "D", "v")
+    with matplotlib.rc_context(_RC):
+        fig, (ax,) = _figure(width=6.0, height=3.2, right=0.74)
+        labels = sorted({(s.label, s.flask) for _, ss in percentiles for s in ss})
+        colours = colour_map(labels)
+        for (_, series), marker in zip(percentiles, markers, strict=False):
+            for s in series:
+                colour = colours[s.label]
+                if s.points:
+                    xs, ys = zip(*sorted(s.points), strict=True)
+                    ax.plot(xs, ys, "--" if s.flask else "-", marker=marker, ms=3.5, lw=1,
+                            color=colour)  # fmt: skip
+                if s.invalid:
+                    xs, ys = zip(*sorted(s.invalid), strict=True)
+                    ax.plot(xs, ys, marker, ms=5, mfc=INVALID_COLOUR, mec=colour, alpha=0.6)
+        # Two legends in one: targets by colour and style, percentiles by marker.
+        handles = [
+            Line2D([], [], color=colours[lab], ls="--" if flask else "-", label=lab)
+            for lab, flask in labels
+        ]
+        handles += [
+            Line2D([], [], color="#444444", marker=m, ls="none", label=name)
+            for (name, _), m in zip(percentiles, markers, strict=False)
+        ]
+        grey = Line2D([], [], color="#444444", marker="o", mfc=INVALID_COLOUR, ls="none")
+        grey.set_label("invalid")
+        handles.append(grey)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _load_axis(ax, [s for _, ss in percentiles for s in ss])
+        _plain_log(ax)
+        ax.set(title=title, xlabel=xlabel, ylabel="latency (ms, log scale)")
+        ax.grid(True, lw=0.3, alpha=0.5)
+        return _svg(fig, chart_id)
+
+
+def cdf_chart(chart_id: str, title: str, series: Sequence[Series]) -> str:
+    """Latency CDF: points are (latency ms, cumulative fraction); log x, tail-stretched y."""
+    with matplotlib.rc_context(_RC):
+        fig, (ax,) = _figure()
+        colours = colour_map([(s.label, s.flask) for s in series])
+        for s in series:
+            if not s.points:
+                continue
+            xs, ys = zip(*s.points, strict=True)
+            ax.step(xs, ys, where="post", ls="--" if s.flask else "-", lw=1.2,
+                    color=colours[s.label], label=s.label)  # fmt: skip
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set(title=title, xlabel="latency (ms, log scale)", ylabel="fraction of requests")
+        ax.set_ylim(0, 1.0)
+        ax.grid(True, lw=0.3, alpha=0.5, which="both")
+        if series:
+            ax.legend(loc="lower right")
+        return _svg(fig, chart_id)
+
+
+def bar_chart(chart_id: str, title: str, ylabel: str, bars: Sequence[Bar]) -> str:
+    """Horizontal bars, one per target; invalid bars grey and hatched."""
+    with matplotlib.rc_context(_RC):
+        height = 0.3 * max(len(bars), 1) + 0.9
+        fig, (ax,) = _figure(height=height, left=0.3, bottom=0.55 / height, top=1 - 0.3 / height)
+        colours = colour_map([(b.label, b.flask) for b in bars])
+        for i, b in enumerate(bars):
+            colour = INVALID_COLOUR if b.invalid else colours[b.label]
+            ax.barh(i, b.value, color=colour, hatch="//" if b.invalid else None, height=0.6)
+            if b.low is not None and b.high is not None:
+                ax.errorbar(b.value, i, xerr=[[b.value - b.low], [b.high - b.value]],
+                            color="#222222", capsize=2, lw=0.8)  # fmt: skip
+            suffix = " (invalid)" if b.invalid else ""
+            ax.annotate(f"{_fmt(b.value)}{suffix}", (b.value, i), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+        ax.set_yticks(range(len(bars)), [b.label for b in bars])
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=ylabel)
+        ax.margins(x=0.25)
+        return _svg(fig, chart_id)
+
+
+def thin_cdf(
+    values_and_fractions: Sequence[tuple[float, float]], limit: int = 200
+) -> tuple[tuple[float, float], ...]:
+    """Keep at most `limit` points of a CDF, always the first and last (the tail matters)."""
+    pts = list(values_and_fractions)
+    if len(pts) <= limit:
+        return tuple(pts)
+    step = (len(pts) - 1) / (limit - 1)
+    return tuple(pts[round(i * step)] for i in range(limit))

@@ -1,0 +1,111 @@
+"""`twinbench report` and `twinbench summary`: thin commands over twinbench.report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .ceiling import loader_ceiling
+from .errors import UsageError
+from .headline import headline
+from .render import num, ratio, significance
+from .report import latest_results_dir, load_with_histograms, write_report
+
+DEFAULT_OUT = Path("reports/latest.html")
+
+
+@click.command()
+@click.argument("results_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="The HTML file to write (replaced atomically).",
+)
+@click.option("--latest", is_flag=True, help="Report on the newest folder under results/.")
+@click.option(
+    "--claims",
+    "claims_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Claims ledger [default: docs/claims.toml of this checkout].",
+)
+def report(
+    results_dirs: tuple[Path, ...], out: Path, latest: bool, claims_path: Path | None
+) -> None:
+    """Write one self-contained HTML report of RESULTS_DIR(s).
+
+    \b
+    One folder: headline, claims ledger, charts, every cell, methods.
+    Two or more (oldest first): also the changes from the first to the last.
+    Example:
+      twinbench report results/20250101T120000Z-3f9a -o reports/jan.html
+      twinbench report --latest
+    """
+    dirs = list(results_dirs)
+    if latest:
+        dirs.append(latest_results_dir())
+    if not dirs:
+        raise UsageError("give a results folder (or --latest)")
+    t0 = time.perf_counter()
+    write_report(dirs, out, claims_path)
+    took = time.perf_counter() - t0
+    click.echo(f"{out} ({out.stat().st_size / 1e6:.2f} MB, {took:.1f} s)")
+
+
+@click.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option("--latest", is_flag=True, help="The newest folder under results/.")
+def summary(results_dir: Path | None, latest: bool) -> None:
+    """Print the headline table of RESULTS_DIR: best Flask vs best FastAPI per scenario."""
+    if results_dir is None:
+        if not latest:
+            raise UsageError("give a results folder (or --latest)")
+        results_dir = latest_results_dir()
+    results = load_with_histograms(results_dir)
+    run = results.run
+    console = Console()
+    console.print(
+        f"[bold]{run.run_id}[/]: {run.machine.cpu_model}, {run.machine.logical_cpus} CPUs, "
+        f"{run.database_kind}, git {run.git.commit[:10]}, profile {run.profile}. "
+        "Ratio = FastAPI / Flask, 95 % bootstrap interval across repeats."
+    )
+    for row in headline(results):
+        if not row.values:
+            console.print(f"[bold]{row.scenario}[/]: [dim]{row.note}[/]")
+            continue
+        # One small table per scenario: fits an 80-column terminal, configuration in the title.
+        table = Table(
+            title=f"[bold]{row.scenario}[/] at {row.load}",
+            caption=f"Flask: {row.flask_target} ({row.flask_config})\n"
+            f"FastAPI: {row.fastapi_target} ({row.fastapi_config})",
+            title_justify="left",
+            caption_justify="left",
+        )
+        table.add_column("figure")
+        table.add_column("Flask", justify="right")
+        table.add_column("FastAPI", justify="right")
+        table.add_column("FastAPI/Flask [95 % CI]", justify="right")
+        table.add_column("significance")
+        for v in row.values:
+            table.add_row(
+                f"{v.column.title} ({v.column.unit})",
+                num(v.flask),
+                num(v.fastapi),
+                ratio(v.ci),
+                significance(v.ci),
+            )
+        console.print(table)
+    ceiling = loader_ceiling(results)
+    if ceiling is not None:
+        console.print(f"Load generator ceiling: {ceiling.text}.")
+    invalid = [c for c in results.cells if not c.valid]
+    if invalid:
+        click.echo(f"{len(invalid)} cell(s) not valid (not counted):")
+        for c in invalid:
+            click.echo(f"  {c.cell_id}: {c.status.value}: {c.reason}")

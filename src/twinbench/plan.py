@@ -1,0 +1,189 @@
+"""Profile × targets × scenarios → cells in run order, and the Locust plan of each scenario. Pure.
+
+Order within a scenario: repeat, then load level, then target — so targets alternate
+(A B A B ...) and no target gets all its repeats back to back, which would let a slow drift
+of the machine (thermal, another tenant) land on one target only. One Locust process runs a
+whole scenario: each cell is one phase of its plan, Locust switching host between phases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .profiles import Level, Profile
+from .registry import Target
+from .results import CellConfig, Driver, LoadModel
+from .scenarios import Scenario
+
+PLAN_SCHEMA = 1
+
+
+def cell_id(scenario: str, target: str, level: int, repeat: int) -> str:
+    """Stable across runs, so one cell can be compared run to run by id."""
+    return f"{scenario}.{target}.l{level}.r{repeat}"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One running server a scenario needs: a target with a worker count."""
+
+    target: Target
+    workers: int
+    threads: int
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.target.name, self.workers, self.threads)
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    config: CellConfig
+    unsupported: str  # "" when the target serves the scenario; else the registry's reason
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    scenario: Scenario
+    model: LoadModel
+    cells: tuple[PlannedCell, ...]  # in run order, unsupported ones included in place
+    instances: Mapping[str, Instance]  # target name → the server it runs on (supported only)
+
+    @property
+    def runnable(self) -> tuple[CellConfig, ...]:
+        return tuple(c.config for c in self.cells if not c.unsupported)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    scenarios: tuple[ScenarioPlan, ...]
+
+    @property
+    def cells(self) -> tuple[CellConfig, ...]:
+        return tuple(c.config for sp in self.scenarios for c in sp.cells)
+
+    @property
+    def runnable_count(self) -> int:
+        return sum(len(sp.runnable) for sp in self.scenarios)
+
+
+def _model(sc: Scenario, levels: tuple[Level, ...]) -> LoadModel:
+    if len(levels) > 1:
+        return LoadModel.STEP
+    return LoadModel.OPEN if sc.driver is Driver.OPEN else LoadModel.CLOSED
+
+
+def build_plan(
+    profile: Profile,
+    targets: Sequence[Target],
+    scenarios: Sequence[Scenario],
+    *,
+    repeats: int,
+    target_cpus: int,
+) -> RunPlan:
+    order = 0
+    plans = []
+    for sc in scenarios:
+        levels = profile.levels_for(sc.name)
+        model = _model(sc, levels)
+        instances = {}
+        for t in targets:
+            if t.supports(sc.feature):
+                workers = sc.workers or t.default_workers(target_cpus)
+                instances[t.name] = Instance(t, workers, t.threads)
+        cells = []
+        for rep in range(1, repeats + 1):
+            for li, level in enumerate(levels, start=1):
+                for t in targets:
+                    inst = instances.get(t.name)
+                    workers = inst.workers if inst else t.default_workers(target_cpus)
+                    config = CellConfig(
+                        cell_id=cell_id(sc.name, t.name, li, rep),
+                        scenario=sc.name,
+                        target=t.name,
+                        app=t.app.value,
+                        server=t.server.value,
+                        worker_model=t.worker_model.value,
+                        workers=workers,
+                        threads=t.threads,
+                        db_pool_size=t.pool_size(workers, t.threads),
+                        model=model,
+                        driver=sc.driver,
+                        load_level=li,
+                        users=level.users,
+                        rate=level.rate if sc.driver is Driver.OPEN else None,
+                        repeat=rep,
+                        warmup_s=profile.warmup_s,
+                        measure_s=profile.measure_s,
+                        order=order,
+                    )
+                    order += 1
+                    cells.append(PlannedCell(config, t.unsupported.get(sc.feature, "")))
+        plans.append(ScenarioPlan(sc, model, tuple(cells), instances))
+    return RunPlan(tuple(plans))
+
+
+def locust_plan(sp: ScenarioPlan, hosts: Mapping[str, str]) -> dict[str, Any]:
+    """The `--tb-plan` JSON (loadtests/README.md): one phase per runnable cell, in order."""
+    phases = [
+        {
+            "id": c.cell_id,
+            "host": hosts[c.target],
+            "users": c.users,
+            "rate": c.rate,
+            "warmup_s": c.warmup_s,
+            "measure_s": c.measure_s,
+        }
+        for c in sp.runnable
+    ]
+    return {
+        "schema": PLAN_SCHEMA,
+        "scenario": sp.scenario.name,
+        "model": sp.scenario.driver.value,
+        "phases": phases,
+        "params": dict(sp.scenario.params),
+    }
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Fixed costs in seconds, measured on the 2-core reference machine (README).
+
+    Locust's shape ticks once a second: a phase starts on a tick, and its end is noticed on
+    the first tick after spawn + warm-up + measure, when users are stopped; the next phase
+    starts on the tick after. So a phase costs ceil(run) + 1 ticks, and windows are sized to
+    end just before a tick (0.75 s runs cost 2 s, 1.0 s runs 3 s: measured 2.0 and 3.0 s).
+    A Locust process took 2.2 s (up to 6 on a busy machine) from the end of the previous
+    scenario to its first phase; an open-model one ~2 s more.
+    """
+
+    tick_s: float = 1.0
+    spawn_s: float = 0.15  # spawning users before warm-up (more with hundreds of users)
+    locust_start_s: float = 2.5
+    open_start_extra_s: float = 2.0
+    instance_start_s: float = 2.0  # one server, start to healthy (starts overlap)
+    run_setup_s: float = 3.0  # database check and init, upstream, run.json
+
+    def phase_s(self, warmup_s: float, measure_s: float) -> float:
+        return (math.ceil((warmup_s + measure_s + self.spawn_s) / self.tick_s) + 1) * self.tick_s
+
+
+DEFAULT_COST = CostModel()
+
+
+def estimate_seconds(plan: RunPlan, cost: CostModel = DEFAULT_COST) -> float:
+    """Wall-clock estimate of a run; the profile budgets are checked with it."""
+    total = cost.run_setup_s
+    instances = {i.key for sp in plan.scenarios for i in sp.instances.values()}
+    total += cost.instance_start_s * len(instances)
+    for sp in plan.scenarios:
+        cells = sp.runnable
+        if cells:
+            total += cost.locust_start_s
+            if sp.scenario.driver is Driver.OPEN:
+                total += cost.open_start_extra_s
+        total += sum(cost.phase_s(c.warmup_s, c.measure_s) for c in cells)
+    return total

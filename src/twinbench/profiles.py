@@ -1,0 +1,106 @@
+"""smoke / quick / full as data, and the time each one takes, computed. Pure.
+
+A profile fixes the default targets, repeats, warm-up and measured seconds per cell, and
+each scenario's load levels (one level: a plain closed or open cell; several: a step
+ladder, whose highest level within the SLO is the target's capacity).
+
+Durations are budgeted with a cost model measured on the 2-core reference machine
+(`plan.estimate_seconds`); tests keep every profile's estimate within its budget. Runs of
+warm-up + measure end just before a whole second (Locust's shape tick; see plan.CostModel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Level:
+    users: int | None  # closed: concurrent users; open: the in-flight cap (None: plugin default)
+    rate: float | None = None  # open: arrivals per second
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    targets: tuple[str, ...]  # default --targets
+    repeats: int
+    warmup_s: float
+    measure_s: float
+    levels: Mapping[str, tuple[Level, ...]]  # scenario → ladder (missing: DEFAULT_LEVEL)
+    budget_s: float  # the promise: a run of this profile takes at most this long
+    max_seconds: float  # the hard stop (--max-seconds default), above the budget
+
+    def levels_for(self, scenario: str) -> tuple[Level, ...]:
+        return self.levels.get(scenario, (DEFAULT_LEVEL,))
+
+
+DEFAULT_LEVEL = Level(users=16)
+
+_SMALL: Mapping[str, tuple[Level, ...]] = {
+    "upstream": (Level(users=200, rate=50.0),),
+    "sse": (Level(users=10),),
+    "ws_echo": (Level(users=10),),
+    "ws_broadcast": (Level(users=10),),
+}
+
+_CLOSED_LADDER = (Level(users=4), Level(users=16), Level(users=64))
+_FULL: Mapping[str, tuple[Level, ...]] = {
+    **{
+        name: _CLOSED_LADDER
+        for name in ("json", "plaintext", "db", "queries", "fortunes", "updates", "api", "cpu")
+    },
+    "upstream": (Level(200, 25.0), Level(400, 100.0), Level(800, 400.0)),
+    "sse": (Level(users=100),),
+    "ws_echo": (Level(users=50),),
+    "ws_broadcast": (Level(users=50),),
+}
+
+PROFILES: tuple[Profile, ...] = (
+    Profile(
+        name="smoke",
+        description="every scenario once, briefly, on the two targets that serve everything",
+        targets=("fastapi-uvicorn", "flask-gunicorn-gevent"),
+        repeats=1,
+        warmup_s=0.25,
+        measure_s=0.5,
+        levels=_SMALL,
+        budget_s=90.0,
+        max_seconds=180.0,
+    ),
+    Profile(
+        name="quick",
+        description="every scenario, 3 repeats, on FastAPI/uvicorn and Flask gunicorn sync+gevent",
+        targets=("fastapi-uvicorn", "flask-gunicorn-sync", "flask-gunicorn-gevent"),
+        repeats=3,
+        warmup_s=0.25,
+        measure_s=0.6,
+        levels=_SMALL,
+        budget_s=300.0,
+        max_seconds=420.0,
+    ),
+    Profile(
+        name="full",
+        description="every target × scenario, step ladders for capacity, 3 repeats",
+        targets=(),  # every registered target
+        repeats=3,
+        warmup_s=0.5,
+        measure_s=2.2,
+        levels=_FULL,
+        budget_s=45 * 60.0,
+        max_seconds=55 * 60.0,
+    ),
+)
+
+_BY_NAME = {p.name: p for p in PROFILES}
+
+
+def get(name: str) -> Profile:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UsageError(f"unknown profile {name!r}; known: {', '.join(_BY_NAME)}") from None

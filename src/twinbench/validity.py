@@ -1,0 +1,135 @@
+"""Which cells describe the target, and the capacity found by a step ladder. Pure.
+
+A cell whose load generator ran out of CPU measures Locust, not the framework: its latency
+includes time the request spent waiting in Locust's event loop, and its throughput is
+Locust's ceiling. Such cells are kept (so nothing is silently missing) but marked invalid,
+and capacity is only ever taken from valid cells.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .results import (
+    Capacity,
+    CellResult,
+    CellStatus,
+    Driver,
+    LoadModel,
+    MetricRow,
+    OpenLoad,
+    Slo,
+)
+
+LOADER_BUSY_LIMIT = 0.90  # share of the loader CPUs; above it Locust is the bottleneck
+RATE_TOLERANCE = 0.05  # open model: attempted sends may miss the intended rate by this much
+LATE_TOLERANCE = 0.05  # open model: share of sends that may start late
+DEFAULT_SLO = Slo(p99_ms=100.0, max_error_rate=0.001)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the runner measured for one cell, reduced to what the rules need."""
+
+    driver: Driver
+    rate: float | None
+    measure_s: float
+    requests: int
+    loader_cpu_util: float | None  # Locust processes' CPU / (window × loader CPUs)
+    loader_cpus_busy: float | None  # the loader CPUs' busy share, whatever ran on them
+    open: OpenLoad | None
+    target_exit: str  # "" while the target lived through the cell, else how it ended
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: CellStatus
+    reason: str
+
+
+def judge(obs: Observation) -> Verdict:
+    if obs.target_exit:
+        return Verdict(CellStatus.FAILED, f"target-died: {obs.target_exit}")
+    if obs.requests == 0:
+        return Verdict(CellStatus.INVALID, "no-requests: nothing completed in the window")
+    for who, value in (
+        ("the Locust processes", obs.loader_cpu_util),
+        ("everything on them", obs.loader_cpus_busy),
+    ):
+        if value is not None and value >= LOADER_BUSY_LIMIT:
+            return Verdict(
+                CellStatus.INVALID,
+                f"load-generator-bound: {who} kept the loader CPUs {value:.0%} busy "
+                f"(limit {LOADER_BUSY_LIMIT:.0%})",
+            )
+    if obs.driver is Driver.OPEN and obs.rate and obs.open is not None and obs.measure_s > 0:
+        expected = obs.rate * obs.measure_s
+        attempted = obs.open.sent + obs.open.dropped  # a drop is the target's doing, not ours
+        if attempted < (1 - RATE_TOLERANCE) * expected:
+            return Verdict(
+                CellStatus.INVALID,
+                f"load-generator-bound: sent {attempted / obs.measure_s:.1f}/s of the intended "
+                f"{obs.rate:g}/s ({attempted / expected:.0%})",
+            )
+        if obs.open.sent and obs.open.late > LATE_TOLERANCE * obs.open.sent:
+            return Verdict(
+                CellStatus.INVALID,
+                f"load-generator-bound: {obs.open.late / obs.open.sent:.0%} of sends started "
+                "late (limit 5%)",
+            )
+    return Verdict(CellStatus.OK, "")
+
+
+# -- capacity ------------------------------------------------------------------------------
+def _metric(metrics: Sequence[MetricRow]) -> Mapping[tuple[str, str], float]:
+    out = {}
+    for m in metrics:
+        if m.request == "total" and m.value is not None:
+            out[(m.cell_id, m.metric)] = m.value
+    return out
+
+
+def capacities(
+    cells: Sequence[CellResult], metrics: Sequence[MetricRow], slo: Slo
+) -> tuple[Capacity, ...]:
+    """For every target × step scenario: the highest level whose repeats all passed.
+
+    A level passes when every repeat is OK (valid), the median p99 is within the SLO and
+    failures over all its repeats are below the SLO's error rate.
+    """
+    values = _metric(metrics)
+    ladders: dict[tuple[str, str], dict[int, list[CellResult]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for c in cells:
+        if c.config.model is LoadModel.STEP:
+            ladders[(c.config.target, c.config.scenario)][c.config.load_level].append(c)
+    found = []
+    for (target, scenario), levels in ladders.items():
+        best: Capacity | None = None
+        why = []
+        for level in sorted(levels):
+            group = levels[level]
+            cfg = group[0].config
+            bad = [c for c in group if c.status is not CellStatus.OK]
+            if bad:
+                why.append(f"l{level}: {bad[0].status.value} ({bad[0].reason})")
+                continue
+            p99 = statistics.median(values.get((c.cell_id, "latency_p99"), 0.0) for c in group)
+            reqs = sum(values.get((c.cell_id, "requests"), 0.0) for c in group)
+            fails = sum(values.get((c.cell_id, "failures"), 0.0) for c in group)
+            err = fails / reqs if reqs else 1.0
+            if p99 > slo.p99_ms or err >= slo.max_error_rate:
+                why.append(f"l{level}: p99 {p99:.1f} ms, errors {err:.2%}")
+                continue
+            tput = statistics.median(values.get((c.cell_id, "throughput"), 0.0) for c in group)
+            best = Capacity(target, scenario, cfg.driver, level, cfg.users, cfg.rate, tput, p99, "")
+        if best is None:
+            cfg = next(iter(levels.values()))[0].config
+            reason = "no level met the SLO: " + "; ".join(why)
+            best = Capacity(target, scenario, cfg.driver, None, None, None, None, None, reason)
+        found.append(best)
+    return tuple(sorted(found, key=lambda c: (c.scenario, c.target)))

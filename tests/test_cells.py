@@ -1,0 +1,69 @@
+"""Phase line → cell records: percentiles from the histograms, resource figures, tidy rows."""
+
+from __future__ import annotations
+
+from runner_factories import cell_config
+
+from twinbench import hist
+from twinbench.cells import Resources, figures, histograms, metric_rows, parse_line
+from twinbench.results import CellStatus
+
+
+def _line(values_us: list[int]) -> dict:
+    h = hist.new()
+    for v in values_us:
+        h.record_value(v)
+    enc = hist.encode(h)
+    return {
+        "schema": 1,
+        "phase_id": "json.fastapi-uvicorn.l1.r1",
+        "t_start_ns": 0,
+        "t_measure_start_ns": 1_000_000_000,
+        "t_measure_end_ns": 3_000_000_000,
+        "loader_processes": 1,
+        "requests": {"/json": {"count": len(values_us), "failures": 1, "hist": enc}},
+        "total": {"count": len(values_us), "failures": 1, "hist": enc},
+        "open": None,
+        "gauges": {"streams_held": {"max": 10, "mean": 9.5}},
+        "counters": {"sse_events": 40},
+        "errors": {"/json: boom": 1},
+    }
+
+
+RES = Resources(
+    target_cpu_s=0.5,
+    target_cpus=1,
+    target_rss_max=60_000_000,
+    target_rss_before=50_000_000,
+    loader_cpu_s=1.0,
+    loader_cpus_busy_s=1.2,
+    loader_cpus=1,
+)
+
+
+def test_figures() -> None:
+    line = parse_line(_line([1000] * 50 + [2000] * 50))
+    f = figures(line, RES, connections=True)
+    assert f[("total", "requests")] == 100
+    assert f[("total", "throughput")] == 50.0  # 100 requests in a 2 s window
+    assert f[("total", "latency_p50")] == 1.0
+    assert f[("/json", "latency_max")] == 2.0
+    assert f[("total", "cpu_per_request")] == 5000.0  # 0.5 s / 100 requests, in µs
+    assert f[("total", "target_cpu_util")] == 0.25
+    assert f[("total", "loader_cpu_util")] == 0.5
+    assert f[("total", "loader_cpus_busy")] == 0.6
+    assert f[("total", "mem_per_connection")] == 1_000_000  # 10 MB over 10 streams
+    assert f[("total", "counter_sse_events")] == 40
+    assert f[("total", "gauge_streams_held_max")] == 10
+
+
+def test_rows_and_unmeasured_row() -> None:
+    cfg = cell_config()
+    line = parse_line(_line([1000]))
+    rows = metric_rows("r", cfg, CellStatus.OK, "", figures(line, RES, False))
+    units = {r.metric: r.unit for r in rows}
+    assert units["latency_p99"] == "ms" and units["gauge_streams_held_max"] == "count"
+    assert all(r.valid for r in rows)
+    (empty,) = metric_rows("r", cfg, CellStatus.UNSUPPORTED, "why", {})
+    assert empty.metric == "requests" and empty.value is None and not empty.valid
+    assert histograms(line).requests["/json"] == line.total.hist

@@ -1,0 +1,84 @@
+"""Headline: the right targets, at a common valid load, with numbers that match the raw data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from report_synth import write_synthetic
+
+from twinbench.headline import RunIndex, best_target, common_level, headline, target_config_text
+from twinbench.latency import decode
+from twinbench.registry import App
+from twinbench.report import load_with_histograms
+from twinbench.results import CellStatus, RunResults
+from twinbench.stats import ratio_ci
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> RunResults:
+    return load_with_histograms(write_synthetic(tmp_path_factory.mktemp("synth") / "run"))
+
+
+def test_best_targets_follow_throughput(synth: RunResults) -> None:
+    index = RunIndex(synth)
+    assert best_target(index, "json", App.FLASK) == "flask-gunicorn-gevent"
+    assert best_target(index, "json", App.FASTAPI) == "fastapi-uvicorn"
+
+
+def test_invalid_level_is_not_a_common_level(synth: RunResults) -> None:
+    index = RunIndex(synth)
+    # flask-gunicorn-sync's level 2 of json is load-generator-bound in the synthetic run
+    assert index.valid_levels("json", "flask-gunicorn-sync") == [1]
+    assert common_level(index, "json", "flask-gunicorn-sync", "fastapi-uvicorn") == 1
+    assert common_level(index, "json", "flask-gunicorn-gevent", "fastapi-uvicorn") == 2
+
+
+def test_headline_p99_is_recomputable_from_stored_histograms(synth: RunResults) -> None:
+    row = next(r for r in headline(synth) if r.scenario == "json")
+    assert row.level == 2 and row.load == "16 users"
+    p99 = next(v for v in row.values if v.column.key == "latency_p99")
+    for side, target in (("flask", row.flask_target), ("fastapi", row.fastapi_target)):
+        cells = [c for c in synth.cells if c.cell_id.startswith(f"json.{target}.l2.")]
+        per_repeat = [
+            decode(synth.histograms[c.cell_id]["total"]).get_value_at_percentile(99) / 1000
+            for c in cells
+        ]
+        assert getattr(p99, side) == pytest.approx(sum(per_repeat) / len(per_repeat))
+        if side == "flask":
+            flask_reps = per_repeat
+        else:
+            fastapi_reps = per_repeat
+    assert p99.ci == ratio_ci(fastapi_reps, flask_reps)
+
+
+def test_ws_figures_come_from_the_round_trip_not_the_handshake(synth: RunResults) -> None:
+    index = RunIndex(synth)
+    assert index.request_for("ws_echo") == "WS ws-echo rtt"
+    assert index.request_for("json") == "total"
+    cell = next(c for c in synth.cells if c.cell_id == "ws_echo.fastapi-uvicorn.l1.r1")
+    row = next(r for r in headline(synth) if r.scenario == "ws_echo")
+    tput = next(v for v in row.values if v.column.key == "throughput")
+    assert index.value(cell, "throughput", "WS ws-echo rtt") != index.value(cell, "throughput")
+    reps = index.repeats("ws_echo", "fastapi-uvicorn", 1, "throughput", "WS ws-echo rtt")
+    assert tput.fastapi == pytest.approx(sum(reps) / len(reps))
+
+
+def test_a_side_without_valid_cells_is_explained(synth: RunResults) -> None:
+    cells = tuple(
+        dataclasses.replace(c, status=CellStatus.FAILED, reason="died")
+        if c.config.scenario == "json" and c.config.app == "fastapi"
+        else c
+        for c in synth.cells
+    )
+    row = next(r for r in headline(dataclasses.replace(synth, cells=cells)) if r.scenario == "json")
+    assert row.values == ()
+    assert (
+        row.note
+        == "no valid cells for FastAPI (4 × failed: died; 2 × invalid: load-generator-bound)"
+    )
+
+
+def test_config_text_names_server_workers_and_pinning(synth: RunResults) -> None:
+    text = target_config_text(synth, "flask-gunicorn-sync")
+    assert text == "gunicorn sync, 3 workers, db pool 1, CPUs 0"

@@ -1,0 +1,57 @@
+"""Report I/O: histograms loaded beside the results, the newest run found, atomic writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from twinbench.errors import UsageError
+from twinbench.report import latest_results_dir, load_with_histograms, write_atomic, write_report
+
+RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
+
+
+def test_histograms_are_loaded_for_measured_cells() -> None:
+    results = load_with_histograms(RECORDED)
+    measured = [c for c in results.cells if c.window is not None]
+    assert measured
+    for cell in measured:
+        hists = results.histograms[cell.cell_id]
+        assert "total" in hists and len(hists) >= 2  # total + at least one request name
+
+
+def test_latest_results_dir_sorts_by_run_id(tmp_path: Path) -> None:
+    for name in ("20250101T000000Z-aaaa", "20250102T000000Z-bbbb", "zz-not-a-run"):
+        (tmp_path / name).mkdir()
+    for name in ("20250101T000000Z-aaaa", "20250102T000000Z-bbbb"):
+        (tmp_path / name / "run.json").write_text("{}")
+    assert latest_results_dir(tmp_path).name == "20250102T000000Z-bbbb"
+    with pytest.raises(UsageError, match="no results folder"):
+        latest_results_dir(tmp_path / "empty")
+
+
+def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "r.html"
+    write_atomic(out, "one")
+    write_atomic(out, "two")
+    assert out.read_text() == "two"
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_write_report_from_recorded_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(RECORDED, run)
+    out = tmp_path / "report.html"
+    model = write_report([run], out)
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert model.latest.results.run.run_id in html
+    assert "<svg" in html  # charts inlined
+
+
+def test_not_a_results_folder(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not a twinbench results folder"):
+        write_report([tmp_path], tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()

@@ -1,0 +1,114 @@
+"""The report in a real browser: headless Chromium loads it from disk with no console error and
+no network request other than the file itself; a screenshot is kept for people to look at.
+
+Uses the system chromium and chromedriver (scripts/system-deps.sh installs them) through
+Selenium 4. Network isolation is checked twice: the page's CSP forbids any fetch, and the
+DevTools performance log must list no request except the file:// document.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from twinbench.report import write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
+SCREENSHOT = Path(__file__).resolve().parents[1] / "reports" / "report-screenshot.png"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("chromium/chromedriver missing: run `make install` (scripts/system-deps.sh)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="twinbench-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,2400",
+    ):  # fmt: skip
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    write_report([RECORDED, RECORDED], out)  # two runs: the deltas section is rendered too
+    return out
+
+
+def _requests(perf_log: list[dict[str, object]]) -> list[str]:
+    urls = []
+    for entry in perf_log:
+        msg = json.loads(str(entry["message"]))["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def test_loads_without_console_errors_or_network(driver: object, report_file: Path) -> None:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(driver, WebDriver)
+    driver.get_log("browser")  # drop anything logged before our page
+    driver.get_log("performance")
+    url = report_file.as_uri()
+    driver.get(url)
+    assert driver.execute_script("return document.readyState") == "complete"
+    assert driver.title.startswith("twinbench report")
+
+    console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert console == []
+    requests = _requests(driver.get_log("performance"))
+    assert requests == [url]
+
+    # The page really rendered: charts drawn with a size, tables present.
+    svgs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('svg'))"
+        ".map(s => s.getBoundingClientRect().width)"
+    )
+    assert len(svgs) >= 10 and min(svgs) > 100
+    assert driver.execute_script("return document.querySelectorAll('#claims-table tr').length") > 13
+    assert driver.execute_script("return !!document.getElementById('deltas-table')")
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_csp_blocks_a_planted_external_request(driver: object, tmp_path: Path) -> None:
+    """The check above can fail: the same page with an external image does make a request."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(driver, WebDriver)
+    page = tmp_path / "planted.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'\"><title>x</title></head><body>"
+        '<img src="http://192.0.2.1/x.png" alt="planted"></body></html>'
+    )
+    driver.get_log("browser")
+    driver.get(page.as_uri())
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert any("Content Security Policy" in e["message"] for e in errors)
