@@ -18,7 +18,10 @@ Endpoints (GET; HEAD is answered wherever GET is, uvicorn drops the body):
 
 Errors have the contract's body shape: bad or out-of-range query values give `400`
 (`bad_request`), unknown paths `404` (`not_found`), other methods on a known path `405`
-(`method_not_allowed`, with `Allow`). Nothing produces a 5xx.
+(`method_not_allowed`, with `Allow`). No input produces a 5xx. The one 5xx is a shutdown's:
+a `/delay` still waiting when the server's graceful timeout ends is answered `503`
+(`shutting_down`) and a stream is ended early, rather than being cancelled mid-await (which
+uvicorn would log as an exception with a traceback).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ def _error_body(code: str, message: str) -> bytes:
 
 _NOT_FOUND_BODY = _error_body("not_found", "Not found")
 _METHOD_NOT_ALLOWED_BODY = _error_body("method_not_allowed", "Method not allowed")
+_SHUTTING_DOWN_BODY = _error_body("shutting_down", "The upstream is shutting down")
 
 
 def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -133,7 +137,13 @@ async def _delay(scope: Scope, receive: Receive, send: Send, received_ns: int) -
         await _send_bytes(send, 400, _error_body("bad_request", str(exc)))
         return
     if ms:
-        await _sleep_until(arrived + ms / 1000)
+        try:
+            await _sleep_until(arrived + ms / 1000)
+        except asyncio.CancelledError:
+            # Only uvicorn's shutdown cancels a request task (a client that goes away does
+            # not): answer it, and end the task normally so nothing is logged as a crash.
+            await _send_bytes(send, 503, _SHUTTING_DOWN_BODY)
+            return
     body = b'{"delay_ms":%d,"received_ns":%d,"sent_ns":%d}' % (ms, received_ns, time.time_ns())
     await _send_bytes(send, 200, body)
 
@@ -171,6 +181,9 @@ async def _stream(scope: Scope, receive: Receive, send: Send, received_ns: int) 
             event = b'data: {"token": %d, "text": "tok%d"}\n\n' % (k, k)
             await send({"type": "http.response.body", "body": event, "more_body": True})
         await send({"type": "http.response.body", "body": _DONE_EVENT})
+    except asyncio.CancelledError:
+        # Shutdown (see `_delay`): end the stream without its [DONE] so the client can tell.
+        await send({"type": "http.response.body", "body": b""})
     finally:
         watcher.cancel()
 
