@@ -102,7 +102,11 @@ def cell_result(
 
 
 def metric_row(
-    config: CellConfig, metric: str, value: float | None, valid: bool = True
+    config: CellConfig,
+    metric: str,
+    value: float | None,
+    valid: bool = True,
+    request: str = "total",
 ) -> MetricRow:
     return MetricRow(
         run_id="20250101T000000Z-abcd",
@@ -119,7 +123,7 @@ def metric_row(
         users=config.users,
         rate=config.rate,
         repeat=config.repeat,
-        request="total",
+        request=request,
         metric=metric,
         value=value,
         unit="ms",

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from runner_factories import cell_config
 
-from twinbench import hist
-from twinbench.cells import Resources, figures, histograms, metric_rows, parse_line
+from twinbench import hist, scenarios
+from twinbench.cells import (
+    Resources,
+    figures,
+    histograms,
+    loader_utilisation,
+    metric_rows,
+    parse_line,
+)
 from twinbench.results import CellStatus
 
 
@@ -41,9 +50,13 @@ RES = Resources(
 )
 
 
+SSE = scenarios.get("sse")
+JSON = scenarios.get("json")
+
+
 def test_figures() -> None:
     line = parse_line(_line([1000] * 50 + [2000] * 50))
-    f = figures(line, RES, connections=True)
+    f = figures(line, RES, SSE)
     assert f[("total", "requests")] == 100
     assert f[("total", "throughput")] == 50.0  # 100 requests in a 2 s window
     assert f[("total", "latency_p50")] == 1.0
@@ -54,13 +67,49 @@ def test_figures() -> None:
     assert f[("total", "loader_cpus_busy")] == 0.6
     assert f[("total", "mem_per_connection")] == 1_000_000  # 10 MB over 10 streams
     assert f[("total", "counter_sse_events")] == 40
+    assert f[("total", "events_per_s")] == 20.0  # 40 events in 2 s
     assert f[("total", "gauge_streams_held_max")] == 10
+    # Little's law: 50 requests/s × 1.5 ms mean = 0.075 in flight
+    assert abs(f[("/json", "inflight")] - 0.075) < 1e-3
+
+
+def test_per_request_figures_count_the_main_request_only() -> None:
+    raw = _line([1000] * 100)
+    raw["requests"]["SSE sse first-event"] = {
+        "count": 10,
+        "failures": 0,
+        "hist": raw["total"]["hist"],
+    }
+    line = parse_line(raw)
+    # 0.5 s of target CPU over 10 streams, not over the 100 records of every kind
+    assert figures(line, RES, SSE)[("total", "cpu_per_request")] == 50_000.0
+    assert figures(line, RES, JSON)[("total", "cpu_per_request")] == 5000.0
+
+
+def test_memory_per_connection_counts_only_connections_beyond_earlier_phases() -> None:
+    line = parse_line(_line([1000]))
+    # the server held 6 streams before: the 10 MB of growth belongs to 4 new ones
+    f = figures(line, dataclasses.replace(RES, held_before=6.0), SSE)
+    assert f[("total", "mem_per_connection")] == 2_500_000
+    # no more connections than before: the allocator reuses memory, nothing to attribute
+    assert ("total", "mem_per_connection") not in figures(
+        line, dataclasses.replace(RES, held_before=10.0), SSE
+    )
+    assert ("total", "mem_per_connection") not in figures(line, RES, JSON)
+
+
+def test_one_locust_process_is_saturated_at_one_cpu() -> None:
+    line = parse_line(_line([1000]))
+    two = dataclasses.replace(RES, loader_cpu_s=1.9, loader_cpus=2, loader_cpus_busy_s=2.0)
+    # 1.9 CPU-s in a 2 s window: one gevent process at 95 % of the only CPU it can use
+    assert loader_utilisation(line, two)[0] == 0.95
+    assert loader_utilisation(line, dataclasses.replace(two, loader_processes=2))[0] == 0.475
 
 
 def test_rows_and_unmeasured_row() -> None:
     cfg = cell_config()
     line = parse_line(_line([1000]))
-    rows = metric_rows("r", cfg, CellStatus.OK, "", figures(line, RES, False))
+    rows = metric_rows("r", cfg, CellStatus.OK, "", figures(line, RES, JSON))
     units = {r.metric: r.unit for r in rows}
     assert units["latency_p99"] == "ms" and units["gauge_streams_held_max"] == "count"
     assert all(r.valid for r in rows)

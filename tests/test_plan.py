@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from twinbench import profiles, scenarios
+from twinbench.errors import UsageError
 from twinbench.plan import build_plan, cell_id, locust_plan
 from twinbench.registry import default_registry
 from twinbench.results import Driver, LoadModel
@@ -34,8 +37,8 @@ def test_ids_stable_unique_and_ordered() -> None:
     assert len(set(ids)) == len(ids)
     assert [c.order for c in a.cells] == list(range(len(ids)))
     assert cell_id("json", "fastapi-uvicorn", 1, 2) == "json.fastapi-uvicorn.l1.r2"
-    # every scenario × target × repeat is planned: 12 × 3 × 3
-    assert len(ids) == 12 * 3 * 3
+    # every scenario × level × target × repeat is planned: (11 + 2 upstream levels) × 3 × 3
+    assert len(ids) == 13 * 3 * 3
 
 
 def test_unsupported_recorded_with_registry_reason() -> None:
@@ -65,5 +68,45 @@ def test_step_ladder_and_locust_plan() -> None:
     assert [p["users"] for p in lp["phases"][:: len(hosts)]] == [4, 16, 64]
     assert lp["phases"][0]["host"] == hosts[lp["phases"][0]["id"].split(".")[1]]
     up = next(sp for sp in plan.scenarios if sp.scenario.name == "upstream")
-    assert up.scenario.driver is Driver.OPEN
-    assert locust_plan(up, hosts)["phases"][0]["rate"] == 25.0
+    assert up.driver is Driver.CLOSED and up.model is LoadModel.STEP
+    up_plan = locust_plan(up, hosts)
+    assert [p["users"] for p in up_plan["phases"][:: len(hosts)]] == [8, 128, 1024]
+    assert up_plan["params"] == {"upstream_ms": "50,500,2000"}  # the three waits
+    assert up_plan["phases"][0]["warmup_s"] >= 2.0  # a 2 s wait needs a longer warm-up
+
+
+def test_rates_make_the_open_model_and_profile_params_apply() -> None:
+    prof = profiles.get("quick")
+    reg = default_registry()
+    targets = reg.select(list(prof.targets))
+    ladder = (profiles.Level(users=100, rate=50.0), profiles.Level(users=100, rate=200.0))
+    plan = build_plan(
+        prof,
+        targets,
+        scenarios.select(["db", "upstream"]),
+        repeats=1,
+        target_cpus=1,
+        levels=ladder,
+    )
+    db, up = plan.scenarios
+    assert db.driver is Driver.OPEN and db.model is LoadModel.STEP
+    lp = locust_plan(db, {t: "http://127.0.0.1:1" for t in db.instances})
+    assert lp["model"] == "open" and [p["rate"] for p in lp["phases"][:: len(targets)]] == [
+        50.0,
+        200.0,
+    ]
+    assert all(c.config.driver is Driver.OPEN for c in db.cells)
+    assert up.params == {"upstream_ms": "50,500"}  # quick's shorter waits
+
+
+def test_streams_refuse_the_open_model_and_ladders_do_not_mix() -> None:
+    prof = profiles.get("quick")
+    targets = default_registry().select(["fastapi-uvicorn"])
+    for names, ladder, match in (
+        (["sse"], (profiles.Level(users=10, rate=5.0),), "closed only"),
+        (["db"], (profiles.Level(users=10), profiles.Level(users=10, rate=5.0)), "mixes"),
+    ):
+        with pytest.raises(UsageError, match=match):
+            build_plan(
+                prof, targets, scenarios.select(names), repeats=1, target_cpus=1, levels=ladder
+            )

@@ -32,10 +32,8 @@ def test_levels_exist_for_known_scenarios_only() -> None:
         assert set(p.levels) <= known
         for sc in scenarios.CATALOGUE:
             for level in p.levels_for(sc.name):
-                if sc.driver.value == "open":
-                    assert level.rate and level.rate > 0
-                else:
-                    assert level.users and level.users >= 1
+                assert level.rate is None or sc.open_model
+                assert (level.rate and level.rate > 0) or (level.users and level.users >= 1)
 
 
 def test_unknown_profile() -> None:

@@ -94,3 +94,44 @@ def test_no_level_qualifies() -> None:
 def test_non_step_cells_have_no_capacity() -> None:
     cfg = cell_config()
     assert capacities([cell_result(cfg)], [metric_row(cfg, "latency_p99", 1.0)], Slo(1, 1)) == ()
+
+
+def _upstream_ladder(p99s_by_level: list[dict[int, float]]):
+    """Levels of an upstream ladder: wait (ms) → p99 (ms) of that wait's request."""
+    cells, rows = [], []
+    for i, p99s in enumerate(p99s_by_level, start=1):
+        for rep in (1, 2, 3):
+            cfg = cell_config(
+                f"upstream.t.l{i}.r{rep}",
+                scenario="upstream",
+                level=i,
+                users=8**i,
+                repeat=rep,
+                model=LoadModel.STEP,
+            )
+            cells.append(cell_result(cfg))
+            rows += [
+                metric_row(cfg, "requests", 1000),
+                metric_row(cfg, "failures", 0),
+                metric_row(cfg, "latency_p99", max(p99s.values())),
+                metric_row(cfg, "inflight", 7.5 * i),
+            ]
+            rows += [
+                metric_row(cfg, "latency_p99", p99, request=f"GET /api/upstream?ms={wait}")
+                for wait, p99 in p99s.items()
+            ]
+    return cells, rows
+
+
+def test_upstream_capacity_holds_each_wait_to_its_own_slo() -> None:
+    # Level 1: every wait within wait + 100 ms (p99 560 ms on the 500 ms wait is fine,
+    # although far above an absolute 100 ms). Level 2: the 50 ms wait took 180 ms.
+    cells, rows = _upstream_ladder([{50: 60.0, 500: 560.0}, {50: 180.0, 500: 590.0}])
+    (cap,) = capacities(cells, rows, Slo(100.0, 0.001))
+    assert cap.load_level == 1 and cap.users == 8
+    assert cap.inflight == 7.5  # the figure of merit: requests in flight held
+    assert cap.p99_ms == 560.0  # the p99 of the wait closest to its limit
+    assert cap.slo == "every wait's p99 ≤ the wait + 100 ms"
+    cells, rows = _upstream_ladder([{50: 160.0, 500: 520.0}])
+    (cap,) = capacities(cells, rows, Slo(100.0, 0.001))
+    assert cap.load_level is None and "on the 50 ms wait" in cap.reason

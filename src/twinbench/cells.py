@@ -23,6 +23,7 @@ from .results import (
     RequestStats,
     Window,
 )
+from .scenarios import Scenario
 from .store import CellHistograms
 from .validity import Verdict
 
@@ -84,6 +85,13 @@ class Resources:
     loader_cpu_s: float | None
     loader_cpus_busy_s: float | None
     loader_cpus: int
+    # Locust processes that generate load here (1, or the local workers): one gevent
+    # process can use one CPU at most, so it is saturated at 100 % of one CPU even when
+    # the loader set has more.
+    loader_processes: int = 1
+    # The most connections this server held in earlier phases: memory the allocator kept
+    # from them is reused, so only connections beyond it show up as new RSS.
+    held_before: float = 0.0
 
 
 def utc_now() -> str:
@@ -97,13 +105,27 @@ def _ratio(part: float | None, seconds: float, cpus: int) -> float | None:
 
 
 def loader_utilisation(line: PhaseLine, res: Resources) -> tuple[float | None, float | None]:
+    """(Locust's CPU over the CPUs it can use, the loader CPUs' busy share)."""
     s = line.window.measure_s
-    return _ratio(res.loader_cpu_s, s, res.loader_cpus), _ratio(
-        res.loader_cpus_busy_s, s, res.loader_cpus
-    )
+    usable = max(1, min(res.loader_cpus, res.loader_processes))
+    return _ratio(res.loader_cpu_s, s, usable), _ratio(res.loader_cpus_busy_s, s, res.loader_cpus)
 
 
-def figures(line: PhaseLine, res: Resources, connections: bool) -> dict[tuple[str, str], float]:
+def main_request(line: PhaseLine, sc: Scenario) -> tuple[str, NamedCounts]:
+    """The request per-request figures count (the scenario's main request, or "total")."""
+    if sc.main_request is not None:
+        for name, nc in sorted(line.requests.items()):
+            if name.endswith(sc.main_request):
+                return name, nc
+    return "total", line.total
+
+
+# Counters that are the unit of work of a streaming scenario, per second in the window.
+_RATES = {"sse_events": "events_per_s", "ws_messages": "messages_per_s"}
+_RATES_BROADCAST = {"ws_received": "messages_per_s"}
+
+
+def figures(line: PhaseLine, res: Resources, sc: Scenario) -> dict[tuple[str, str], float]:
     """(request, metric) → value for a measured cell."""
     out: dict[tuple[str, str], float] = {}
     secs = line.window.measure_s
@@ -123,14 +145,18 @@ def figures(line: PhaseLine, res: Resources, connections: bool) -> dict[tuple[st
                 ("latency_mean", p.mean_ms),
             ):
                 out[(name, metric)] = value
+            if secs > 0:
+                # Little's law: mean requests in flight = completion rate × mean latency.
+                out[(name, "inflight")] = nc.count / secs * p.mean_ms / 1000.0
     t = "total"
+    _, main = main_request(line, sc)
     if res.target_cpu_s is not None:
         out[(t, "target_cpu")] = res.target_cpu_s
         util = _ratio(res.target_cpu_s, secs, res.target_cpus)
         if util is not None:
             out[(t, "target_cpu_util")] = util
-        if line.total.count:
-            out[(t, "cpu_per_request")] = res.target_cpu_s / line.total.count * 1e6
+        if main.count:
+            out[(t, "cpu_per_request")] = res.target_cpu_s / main.count * 1e6
     if res.target_rss_max:
         out[(t, "target_rss_max")] = res.target_rss_max
     loader, busy = loader_utilisation(line, res)
@@ -146,12 +172,22 @@ def figures(line: PhaseLine, res: Resources, connections: bool) -> dict[tuple[st
     for g, v in sorted(line.gauges.items()):
         out[(t, f"gauge_{g}_max")] = float(v.get("max", 0.0))
         out[(t, f"gauge_{g}_mean")] = float(v.get("mean", 0.0))
+    rates = _RATES_BROADCAST if sc.main_request == "ws-broadcast delivery" else _RATES
     for c, n in sorted(line.counters.items()):
         out[(t, f"counter_{c}")] = n
-    held = max((float(v.get("max", 0.0)) for v in line.gauges.values()), default=0.0)
-    if connections and held > 0 and res.target_rss_max and res.target_rss_before is not None:
-        out[(t, "mem_per_connection")] = max(0, res.target_rss_max - res.target_rss_before) / held
+        if c in rates and secs > 0:
+            out[(t, rates[c])] = n / secs
+    held = connections_held(line)
+    new = held - res.held_before
+    if sc.connections and new > 0 and res.target_rss_max and res.target_rss_before is not None:
+        # Marginal memory per connection beyond the most this server held before.
+        out[(t, "mem_per_connection")] = max(0, res.target_rss_max - res.target_rss_before) / new
     return out
+
+
+def connections_held(line: PhaseLine) -> float:
+    """The most streams or connections open at once in the window (0 without a gauge)."""
+    return max((float(v.get("max", 0.0)) for v in line.gauges.values()), default=0.0)
 
 
 def _unit(metric: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 from pathlib import Path
@@ -16,9 +17,10 @@ from .cpus import available_cpus, check_available, format_cpu_list, parse_cpu_li
 from .db import check_reachable, resolve_database
 from .errors import UsageError
 from .ports import is_loopback
+from .profiles import Level
 from .registry import BUILTIN_TARGETS, Registry
 from .results import Slo
-from .runner import RunOptions, check_ports, execute
+from .runner import RunOptions, check_ports, execute, make_plan
 from .store import new_run_id
 from .userconfig import load_targets
 from .validity import DEFAULT_SLO
@@ -35,6 +37,34 @@ def default_cpus() -> tuple[tuple[int, ...], tuple[int, ...]]:
         raise UsageError("twinbench run needs 2 CPUs: one for the target, one for Locust")
     half = len(have) // 2
     return have[:half], have[half:]
+
+
+def _numbers(flag: str, text: str, kind: type[int] | type[float]) -> list[float]:
+    out: list[float] = []
+    for part in text.split(","):
+        try:
+            value = kind(part.strip())
+        except ValueError:
+            raise UsageError(f"{flag} {text!r}: {part.strip()!r} is not a number") from None
+        if value <= 0:
+            raise UsageError(f"{flag} {text!r}: {part.strip()!r} must be above 0")
+        out.append(value)
+    return out
+
+
+def parse_levels(users: str | None, rates: str | None) -> tuple[Level, ...] | None:
+    """--users/--rates → a ladder (None: the profile's). With both, users cap the in-flight
+    requests of each open-model level (one cap, or one per rate)."""
+    if not users and not rates:
+        return None
+    u = [int(x) for x in _numbers("--users", users, int)] if users else []
+    if not rates:
+        return tuple(Level(users=n) for n in u)
+    r = _numbers("--rates", rates, float)
+    if len(u) > 1 and len(u) != len(r):
+        raise UsageError(f"--users {users!r}: give one in-flight cap, or one per rate in --rates")
+    caps: list[int | None] = [u[0]] * len(r) if len(u) == 1 else list(u) or [None] * len(r)
+    return tuple(Level(users=c, rate=x) for c, x in zip(caps, r, strict=True))
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -114,6 +144,26 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     type=click.IntRange(1, 65535),
     help="Fixed loopback ports: the upstream on it, servers on the next ones [free ports].",
 )
+@click.option(
+    "--users",
+    help="Closed model: users per load level, e.g. 16 or 8,64,256 (several: a step ladder); "
+    "replaces the profile's levels of every chosen scenario.",
+)
+@click.option(
+    "--rates",
+    help="Open model: requests per second per level, e.g. 500 or 250,1000,4000; latency is "
+    "counted from each request's intended send time. With --users, the in-flight cap.",
+)
+@click.option(
+    "--measure-s",
+    type=click.FloatRange(min=0.1),
+    help="Measured seconds per cell [profile's]. Warm-up: --warmup-s.",
+)
+@click.option(
+    "--warmup-s",
+    type=click.FloatRange(min=0.0),
+    help="Seconds of warm-up per cell, never counted [profile's].",
+)
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
 @click.option("--server-access-log", is_flag=True, hidden=True, help="Servers log requests.")
 def run(
@@ -135,6 +185,10 @@ def run(
     slo_p99_ms: float,
     max_seconds: float | None,
     base_port: int | None,
+    users: str | None,
+    rates: str | None,
+    measure_s: float | None,
+    warmup_s: float | None,
     no_progress: bool,
     server_access_log: bool,
 ) -> None:
@@ -164,8 +218,18 @@ def run(
       twinbench run --profile full --database postgresql://root@127.0.0.1:5432/test
       twinbench run --config twinbench.toml --targets my-app,fastapi-uvicorn
       twinbench run --loader-workers 2 --target-cpus 0-1 --loader-cpus 2-3
+      twinbench run --scenarios upstream --users 8,64,512 --measure-s 5   # a step ladder
+      twinbench run --scenarios db --rates 500,2000 --users 1000          # open model
     """
     prof = profiles.get(profile)
+    if measure_s is not None or warmup_s is not None:
+        prof = dataclasses.replace(
+            prof,
+            measure_s=measure_s if measure_s is not None else prof.measure_s,
+            warmup_s=warmup_s if warmup_s is not None else prof.warmup_s,
+            timing={},  # the windows asked for, for every scenario
+        )
+    ladder = parse_levels(users, rates)
     extra = load_targets(config_path) if config_path else ()
     registry = Registry((*BUILTIN_TARGETS, *extra))
     chosen = registry.select(_split(targets) or list(prof.targets or registry.names))
@@ -216,7 +280,9 @@ def run(
         master_bind=master_bind,
         master_port=master_port,
         target_host=target_host,
+        levels=ladder,
     )
+    make_plan(opts)  # a ladder a scenario cannot run (rates on SSE, ...) fails here
     check_ports(opts)
     click.echo(f"twinbench: run {run_id} → {opts.out_dir}", err=True)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import UsageError
 from .profiles import Level, Profile
 from .registry import Target
 from .results import CellConfig, Driver, LoadModel
-from .scenarios import Scenario
+from .scenarios import ParamValue, Scenario
 
 PLAN_SCHEMA = 1
 
@@ -49,8 +50,10 @@ class PlannedCell:
 class ScenarioPlan:
     scenario: Scenario
     model: LoadModel
+    driver: Driver
     cells: tuple[PlannedCell, ...]  # in run order, unsupported ones included in place
     instances: Mapping[str, Instance]  # target name → the server it runs on (supported only)
+    params: Mapping[str, ParamValue] = field(default_factory=dict)  # the locustfile's, merged
 
     @property
     def runnable(self) -> tuple[CellConfig, ...]:
@@ -70,10 +73,23 @@ class RunPlan:
         return sum(len(sp.runnable) for sp in self.scenarios)
 
 
-def _model(sc: Scenario, levels: tuple[Level, ...]) -> LoadModel:
+def _driver(sc: Scenario, levels: tuple[Level, ...]) -> Driver:
+    """Levels with a rate drive the open model, levels of users the closed one; one Locust
+    process runs a scenario's phases with one driver, so a ladder may not mix them."""
+    rated = [lv.rate is not None for lv in levels]
+    if any(rated) and not all(rated):
+        raise UsageError(f"{sc.name}: a ladder mixes rates and users; use one or the other")
+    if not any(rated):
+        return Driver.CLOSED
+    if not sc.open_model:
+        raise UsageError(f"{sc.name} holds connections and runs closed only; give it users")
+    return Driver.OPEN
+
+
+def _model(driver: Driver, levels: tuple[Level, ...]) -> LoadModel:
     if len(levels) > 1:
         return LoadModel.STEP
-    return LoadModel.OPEN if sc.driver is Driver.OPEN else LoadModel.CLOSED
+    return LoadModel.OPEN if driver is Driver.OPEN else LoadModel.CLOSED
 
 
 def build_plan(
@@ -83,12 +99,16 @@ def build_plan(
     *,
     repeats: int,
     target_cpus: int,
+    levels: tuple[Level, ...] | None = None,
 ) -> RunPlan:
+    """`levels`, when given, replaces the profile's ladder of every scenario (--users/--rates)."""
     order = 0
     plans = []
     for sc in scenarios:
-        levels = profile.levels_for(sc.name)
-        model = _model(sc, levels)
+        ladder = levels or profile.levels_for(sc.name)
+        timing = profile.timing_for(sc.name)
+        driver = _driver(sc, ladder)
+        model = _model(driver, ladder)
         instances = {}
         for t in targets:
             if t.supports(sc.feature):
@@ -96,7 +116,7 @@ def build_plan(
                 instances[t.name] = Instance(t, workers, t.threads)
         cells = []
         for rep in range(1, repeats + 1):
-            for li, level in enumerate(levels, start=1):
+            for li, level in enumerate(ladder, start=1):
                 for t in targets:
                     inst = instances.get(t.name)
                     workers = inst.workers if inst else t.default_workers(target_cpus)
@@ -111,18 +131,19 @@ def build_plan(
                         threads=t.threads,
                         db_pool_size=t.pool_size(workers, t.threads),
                         model=model,
-                        driver=sc.driver,
+                        driver=driver,
                         load_level=li,
                         users=level.users,
-                        rate=level.rate if sc.driver is Driver.OPEN else None,
+                        rate=level.rate,
                         repeat=rep,
-                        warmup_s=profile.warmup_s,
-                        measure_s=profile.measure_s,
+                        warmup_s=timing.warmup_s,
+                        measure_s=timing.measure_s,
                         order=order,
                     )
                     order += 1
                     cells.append(PlannedCell(config, t.unsupported.get(sc.feature, "")))
-        plans.append(ScenarioPlan(sc, model, tuple(cells), instances))
+        params = {**sc.params, **profile.params_for(sc.name)}
+        plans.append(ScenarioPlan(sc, model, driver, tuple(cells), instances, params))
     return RunPlan(tuple(plans))
 
 
@@ -142,9 +163,9 @@ def locust_plan(sp: ScenarioPlan, hosts: Mapping[str, str]) -> dict[str, Any]:
     return {
         "schema": PLAN_SCHEMA,
         "scenario": sp.scenario.name,
-        "model": sp.scenario.driver.value,
+        "model": sp.driver.value,
         "phases": phases,
-        "params": dict(sp.scenario.params),
+        "params": dict(sp.params),
     }
 
 
@@ -155,17 +176,20 @@ class CostModel:
     Locust's shape ticks once a second: a phase starts on a tick, and its end is noticed on
     the first tick after spawn + warm-up + measure, when users are stopped; the next phase
     starts on the tick after. So a phase costs ceil(run) + 1 ticks, and windows are sized to
-    end just before a tick (0.75 s runs cost 2 s, 1.0 s runs 3 s: measured 2.0 and 3.0 s).
-    A Locust process took 2.2 s (up to 6 on a busy machine) from the end of the previous
-    scenario to its first phase; an open-model one ~2 s more.
+    end just before a tick (0.77 s runs cost 2.0 s: measured 1.23 s between windows). A new
+    Locust process per scenario starts while the last one finishes its final ticks: measured
+    ~0.0–0.1 s beyond a phase gap on an idle machine (more on a busy one), 0.5 s budgeted; an
+    open-model one ~2 s more. Fresh servers for a connection scenario: measured 4 s.
     """
 
     tick_s: float = 1.0
     spawn_s: float = 0.15  # spawning users before warm-up (more with hundreds of users)
-    locust_start_s: float = 2.5
+    locust_start_s: float = 0.5
     open_start_extra_s: float = 2.0
     instance_start_s: float = 2.0  # one server, start to healthy (starts overlap)
+    restart_s: float = 4.0  # stopping and starting a scenario's servers (in parallel)
     run_setup_s: float = 3.0  # database check and init, upstream, run.json
+    micro_s: float = 3.0  # the in-process micro-benchmarks after the last scenario
 
     def phase_s(self, warmup_s: float, measure_s: float) -> float:
         return (math.ceil((warmup_s + measure_s + self.spawn_s) / self.tick_s) + 1) * self.tick_s
@@ -176,14 +200,16 @@ DEFAULT_COST = CostModel()
 
 def estimate_seconds(plan: RunPlan, cost: CostModel = DEFAULT_COST) -> float:
     """Wall-clock estimate of a run; the profile budgets are checked with it."""
-    total = cost.run_setup_s
+    total = cost.run_setup_s + cost.micro_s
     instances = {i.key for sp in plan.scenarios for i in sp.instances.values()}
     total += cost.instance_start_s * len(instances)
     for sp in plan.scenarios:
         cells = sp.runnable
+        if sp.scenario.connections and sp.instances:  # fresh servers, started together
+            total += cost.restart_s
         if cells:
             total += cost.locust_start_s
-            if sp.scenario.driver is Driver.OPEN:
+            if sp.driver is Driver.OPEN:
                 total += cost.open_start_extra_s
         total += sum(cost.phase_s(c.warmup_s, c.measure_s) for c in cells)
     return total

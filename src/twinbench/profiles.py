@@ -12,15 +12,24 @@ warm-up + measure end just before a whole second (Locust's shape tick; see plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import UsageError
+from .scenarios import ParamValue
 
 
 @dataclass(frozen=True)
 class Level:
     users: int | None  # closed: concurrent users; open: the in-flight cap (None: plugin default)
     rate: float | None = None  # open: arrivals per second
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds of warm-up (never counted) and of measurement in each cell."""
+
+    warmup_s: float
+    measure_s: float
 
 
 @dataclass(frozen=True)
@@ -34,18 +43,35 @@ class Profile:
     levels: Mapping[str, tuple[Level, ...]]  # scenario → ladder (missing: DEFAULT_LEVEL)
     budget_s: float  # the promise: a run of this profile takes at most this long
     max_seconds: float  # the hard stop (--max-seconds default), above the budget
+    # Per scenario: other windows (a 2 s upstream wait needs a longer warm-up than /json)
+    # and other locustfile parameters than the scenario's own (shorter waits in quick).
+    timing: Mapping[str, Timing] = field(default_factory=dict)
+    params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
 
     def levels_for(self, scenario: str) -> tuple[Level, ...]:
         return self.levels.get(scenario, (DEFAULT_LEVEL,))
+
+    def timing_for(self, scenario: str) -> Timing:
+        return self.timing.get(scenario, Timing(self.warmup_s, self.measure_s))
+
+    def params_for(self, scenario: str) -> Mapping[str, ParamValue]:
+        return self.params.get(scenario, {})
 
 
 DEFAULT_LEVEL = Level(users=16)
 
 _SMALL: Mapping[str, tuple[Level, ...]] = {
-    "upstream": (Level(users=200, rate=50.0),),
+    "upstream": (Level(users=20),),
     "sse": (Level(users=10),),
     "ws_echo": (Level(users=10),),
     "ws_broadcast": (Level(users=10),),
+}
+# quick: enough users on the slow upstream that a sync worker pool (3 workers) queues while
+# an event loop holds them all; waits of 50 and 500 ms (2 s waits need full's long windows).
+_QUICK: Mapping[str, tuple[Level, ...]] = {
+    **_SMALL,
+    "upstream": (Level(users=16), Level(users=256)),
+    "ws_echo": (Level(users=100),),  # the ws-latency-50ms claim is about 100+ sessions
 }
 
 _CLOSED_LADDER = (Level(users=4), Level(users=16), Level(users=64))
@@ -54,9 +80,9 @@ _FULL: Mapping[str, tuple[Level, ...]] = {
         name: _CLOSED_LADDER
         for name in ("json", "plaintext", "db", "queries", "fortunes", "updates", "api", "cpu")
     },
-    "upstream": (Level(200, 25.0), Level(400, 100.0), Level(800, 400.0)),
-    "sse": (Level(users=100),),
-    "ws_echo": (Level(users=50),),
+    "upstream": (Level(users=8), Level(users=128), Level(users=1024)),
+    "sse": (Level(users=10), Level(users=100), Level(users=500)),
+    "ws_echo": (Level(users=10), Level(users=100), Level(users=400)),
     "ws_broadcast": (Level(users=50),),
 }
 
@@ -71,6 +97,7 @@ PROFILES: tuple[Profile, ...] = (
         levels=_SMALL,
         budget_s=90.0,
         max_seconds=180.0,
+        params={"upstream": {"upstream_ms": "50"}},
     ),
     Profile(
         name="quick",
@@ -79,9 +106,11 @@ PROFILES: tuple[Profile, ...] = (
         repeats=3,
         warmup_s=0.25,
         measure_s=0.6,
-        levels=_SMALL,
+        levels=_QUICK,
         budget_s=300.0,
         max_seconds=420.0,
+        timing={"upstream": Timing(0.6, 2.25)},
+        params={"upstream": {"upstream_ms": "50,500"}},
     ),
     Profile(
         name="full",
@@ -93,6 +122,7 @@ PROFILES: tuple[Profile, ...] = (
         levels=_FULL,
         budget_s=45 * 60.0,
         max_seconds=55 * 60.0,
+        timing={"upstream": Timing(2.2, 3.65)},
     ),
 )
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from .codec import from_json as from_json
 from .codec import to_json as to_json
 
-SCHEMA_VERSION = 1
+# 2: Capacity.inflight and Capacity.slo; micro.json; the `inflight`, `events_per_s`,
+# `messages_per_s` metrics; per-request figures of SSE/WS cells counted on the scenario's
+# main request (`Scenario.main_request`).
+SCHEMA_VERSION = 2
 
 
 class CellStatus(enum.Enum):
@@ -225,8 +228,12 @@ class Capacity:
     users: int | None
     rate: float | None
     throughput_rps: float | None  # median over the level's repeats
-    p99_ms: float | None  # median over the level's repeats
+    p99_ms: float | None  # median over the level's repeats (of the request the SLO binds)
     reason: str
+    # Requests in flight the target held at that level, median over repeats (Little's law:
+    # throughput × mean latency): the figure of merit of the slow-upstream scenario.
+    inflight: float | None = None
+    slo: str = ""  # the rule the level was held to, in words
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,25 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
+class MicroBenchmark:
+    """One in-process micro-benchmark: per-round mean time of one operation."""
+
+    name: str  # stable, e.g. "pydantic-v2-json"
+    group: str  # what is compared within, e.g. "validation"
+    description: str
+    round_us: tuple[float, ...]  # mean µs per operation, one value per timed round
+
+
+@dataclass(frozen=True)
+class MicroResults:
+    """micro.json: in-process figures a claim needs that no HTTP load can isolate."""
+
+    cpus: tuple[int, ...]  # where it ran (the target CPUs)
+    batch: int  # operations per timed round
+    benchmarks: tuple[MicroBenchmark, ...]
+
+
+@dataclass(frozen=True)
 class RunResults:
     """What `store.load_run` returns: a whole results directory."""
 
@@ -250,6 +276,7 @@ class RunResults:
     cells: tuple[CellResult, ...]
     metrics: tuple[MetricRow, ...]
     summary: RunSummary | None = None  # None: the run crashed or was interrupted
+    micro: MicroResults | None = None  # None: not measured (or the run stopped before it)
     histograms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lazily empty
 
     @property
@@ -287,4 +314,7 @@ METRIC_UNITS: Mapping[str, str] = {
     "open_late": "count",
     "open_dropped": "count",
     "send_rate_ratio": "ratio",
+    "inflight": "count",
+    "events_per_s": "rps",
+    "messages_per_s": "rps",
 }

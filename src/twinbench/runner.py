@@ -8,7 +8,9 @@ that lives as long as the run; `finally` stops every one of them on any exit, Ct
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,19 +25,21 @@ from .locustproc import LocustRun
 from .machine import git_info, machine_info, package_versions
 from .plan import DEFAULT_COST, CostModel, RunPlan, build_plan, estimate_seconds
 from .ports import check_port_free, free_port
-from .process import ManagedProcess
-from .profiles import Profile
+from .process import ManagedProcess, ProcessSpec
+from .profiles import Level, Profile
 from .progress import RunProgress
 from .registry import Target
 from .results import (
     SCHEMA_VERSION,
     CellResult,
     CellStatus,
+    MicroResults,
     Pinning,
     RunInfo,
     RunSummary,
     Slo,
     TargetConfig,
+    from_json,
 )
 from .sampler import Sampler
 from .scenario_run import Context, ScenarioRun, reap
@@ -71,6 +75,8 @@ class RunOptions:
     target_host: str = HOST  # where servers listen; another address only for remote workers
     pin_self: bool = False  # pin this process to the loader CPUs (the CLI does)
     show_progress: bool = True
+    micro: bool = True  # run the in-process micro-benchmarks (micro.json) at the end
+    levels: tuple[Level, ...] | None = None  # --users/--rates: every scenario's ladder
 
 
 def database_location(db: DatabaseURL) -> str:
@@ -127,6 +133,29 @@ def run_info(opts: RunOptions, plan: RunPlan, upstream_url: str) -> RunInfo:
     )
 
 
+MICRO_TIMEOUT_S = 60.0
+
+
+def run_micro(cpus: tuple[int, ...], log_dir: Path, deadline: float) -> MicroResults | None:
+    """`python -m twinbench.micro` pinned to the target CPUs; None if it fails or overruns
+    (the run's cells stand without it; its stderr is in logs/)."""
+    out = log_dir / "micro.json"
+    proc = ManagedProcess(
+        ProcessSpec(
+            "micro", (sys.executable, "-m", "twinbench.micro", str(out)), log_dir, cpus=cpus
+        )
+    ).start()
+    limit = min(deadline, time.monotonic() + MICRO_TIMEOUT_S)
+    try:
+        while proc.alive and time.monotonic() < limit:
+            time.sleep(0.05)
+    finally:
+        proc.stop()
+    if proc.returncode != 0 or not out.exists():
+        return None
+    return from_json(MicroResults, json.loads(out.read_text(encoding="utf-8")))
+
+
 def fixed_ports(opts: RunOptions, plan: RunPlan) -> dict[tuple[str, int, int], int]:
     """--base-port: upstream on base, then one port per server instance in plan order."""
     if opts.base_port is None:
@@ -152,6 +181,7 @@ def make_plan(opts: RunOptions) -> RunPlan:
         opts.scenarios,
         repeats=opts.repeats,
         target_cpus=len(opts.target_cpus),
+        levels=opts.levels,
     )
 
 
@@ -237,6 +267,11 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
             time.sleep(0.05)
         if time.monotonic() >= deadline:
             stopped_early = f"time-limit: --max-seconds {opts.max_seconds:g} reached"
+        elif opts.micro:
+            servers.stop_all()  # the target CPUs to itself
+            micro = run_micro(opts.target_cpus, log_dir, deadline)
+            if micro is not None:
+                writer.write_micro(micro)
     finally:
         reap(draining, force=True)
         if servers is not None:

@@ -78,6 +78,8 @@ class ScenarioRun:
         self.sp = sp
         self.pending: dict[str, CellConfig] = {}
         self.order: list[str] = []
+        # server → the most connections it held so far (see cells.Resources.held_before)
+        self.held: dict[tuple[str, int, int], float] = {}
 
     # -- the measured cell --------------------------------------------------------------
     def _record(self, raw: dict[str, Any]) -> None:
@@ -114,6 +116,8 @@ class ScenarioRun:
             loader_cpu_s=loader.cpu_s if loader.samples else None,
             loader_cpus_busy_s=busy.cpu_s if busy.samples else None,
             loader_cpus=len(ctx.loader_cpus),
+            loader_processes=max(1, ctx.loader_workers),
+            held_before=self.held.get(inst.key, 0.0),
         )
         died: Outage | None = None
         restart: Outage | None = None
@@ -144,7 +148,9 @@ class ScenarioRun:
         result = cellrec.measured_result(cfg, line, verdict)
         if died is not None:
             result = dataclasses.replace(result, stderr_tail=died.stderr_tail)
-        values = cellrec.figures(line, res, self.sp.scenario.connections)
+        values = cellrec.figures(line, res, self.sp.scenario)
+        held = cellrec.connections_held(line)
+        self.held[inst.key] = max(self.held.get(inst.key, 0.0), held)
         rows = cellrec.metric_rows(ctx.run_id, cfg, verdict.status, verdict.reason, values)
         ctx.writer.write_cell(result, rows, cellrec.histograms(line))
         ctx.on_cell(result)
@@ -153,7 +159,7 @@ class ScenarioRun:
     def _expected_s(self, cells: tuple[CellConfig, ...]) -> float:
         c = self.ctx.cost
         per = sum(c.phase_s(x.warmup_s, x.measure_s) for x in cells)
-        if self.sp.scenario.driver is Driver.OPEN:
+        if self.sp.driver is Driver.OPEN:
             per += OPEN_DRAIN_ALLOWANCE_S * len(cells)
         return c.locust_start_s + per
 
@@ -167,6 +173,11 @@ class ScenarioRun:
         for pc in sp.cells:
             if pc.unsupported:
                 _write_unmeasured(ctx, pc.config, CellStatus.UNSUPPORTED, pc.unsupported)
+        if sp.scenario.connections:
+            # Fresh servers: memory an earlier scenario left in the allocator would be reused
+            # by new connections and hide what each one costs (cells.Resources.held_before).
+            for inst in sp.instances.values():
+                ctx.servers.stop(inst.key)
         missing = [i for i in sp.instances.values() if i.key not in ctx.servers.running]
         if missing:
             ctx.on_note(f"{name}: starting {', '.join(i.target.name for i in missing)}")
@@ -213,9 +224,11 @@ class ScenarioRun:
         ctx.sampler.watch_tree("loader", locust.tree)
         try:
             while self.pending:
+                # Servers first: a server that died before a window ended is dead by the time
+                # that window's line can be read, so its cell is judged with the outage known.
+                ctx.servers.poll()
                 for raw in locust.new_lines():
                     self._record(raw)
-                ctx.servers.poll()
                 if not locust.alive:
                     for raw in locust.new_lines():
                         self._record(raw)

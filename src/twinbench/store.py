@@ -24,6 +24,7 @@ from .results import (
     SCHEMA_VERSION,
     CellResult,
     MetricRow,
+    MicroResults,
     RunInfo,
     RunResults,
     RunSummary,
@@ -35,6 +36,7 @@ RUN_FILE = "run.json"
 CELLS_FILE = "cells.jsonl"
 METRICS_FILE = "metrics.csv"
 COMPLETE_FILE = "complete.json"
+MICRO_FILE = "micro.json"
 HIST_DIR = "hist"
 METRIC_COLUMNS = tuple(f.name for f in dataclasses.fields(MetricRow))
 
@@ -104,6 +106,9 @@ class ResultsWriter:
         if buf.getvalue():
             _append(self.path / METRICS_FILE, buf.getvalue())
         _append(self.path / CELLS_FILE, json.dumps(to_json(result)) + "\n")
+
+    def write_micro(self, micro: MicroResults) -> None:
+        _atomic_write(self.path / MICRO_FILE, json.dumps(to_json(micro), indent=2) + "\n")
 
     def write_summary(self, summary: RunSummary) -> None:
         _atomic_write(self.path / COMPLETE_FILE, json.dumps(to_json(summary), indent=2) + "\n")
@@ -192,7 +197,10 @@ def load_run(path: str | Path) -> RunResults:
     summary = None
     if (root / COMPLETE_FILE).exists():
         summary = from_json(RunSummary, json.loads((root / COMPLETE_FILE).read_text("utf-8")))
-    return RunResults(str(root), run, cells, load_metrics(root, ids), summary)
+    micro = None
+    if (root / MICRO_FILE).exists():
+        micro = from_json(MicroResults, json.loads((root / MICRO_FILE).read_text("utf-8")))
+    return RunResults(str(root), run, cells, load_metrics(root, ids), summary, micro=micro)
 
 
 def load_histograms(path: str | Path, cell_id: str) -> CellHistograms | None:

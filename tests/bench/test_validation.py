@@ -2,42 +2,26 @@
 
 That claim is about Pydantic v1 → v2, not about Flask → FastAPI, so it is measured here, in
 process: the contract's ItemIn model written once for pydantic.v1 (shipped inside
-Pydantic 2) and once for v2 (apps.common.models.ItemIn), validating the same payloads.
+Pydantic 2, `twinbench.micro.ItemInV1`, which the runner's micro.json measures too) and
+once for v2 (apps.common.models.ItemIn), validating the same payloads.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
 from pydantic import v1
 
 from apps.common.models import ItemIn
+from twinbench.micro import ItemInV1
 
 pytestmark = pytest.mark.bench
 
 BATCH = 1000
 PAYLOAD = {"name": "widget", "price": 9.5, "tags": ["red", "blue", "sale"]}
 RAW = json.dumps(PAYLOAD)
-
-
-class ItemInV1(v1.BaseModel):
-    """ItemIn as a Pydantic v1 codebase wrote it (same rules)."""
-
-    name: v1.constr(min_length=1, max_length=100)  # type: ignore[valid-type]
-    price: v1.confloat(ge=0)  # type: ignore[valid-type]
-    tags: v1.conlist(v1.constr(max_length=30), max_items=10) = []  # type: ignore[valid-type]
-
-    class Config:
-        extra = v1.Extra.forbid
-
-    @v1.validator("price")
-    def finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be finite")
-        return value
 
 
 def _v1_dict() -> Any:
