@@ -21,7 +21,9 @@ class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
-    price: Annotated[float, Field(ge=0)]
+    # Strict: a JSON number (int or float) only. Lax mode would also take `true` (as 1.0)
+    # and the string "3", which a JSON API should refuse as the wrong type (float_type).
+    price: Annotated[float, Field(ge=0, strict=True)]
     tags: Annotated[list[Tag], Field(max_length=10)] = []
 
 

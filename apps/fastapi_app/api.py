@@ -9,15 +9,38 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from apps.common.cpu import cpu_work
 from apps.common.errors import ErrorCode, is_json_content_type
-from apps.common.models import MAX_ID, CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+from apps.common.ids import is_known_id, item_id_from_digits
+from apps.common.models import CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
 
 from .errors import ApiError
 from .resources import DatabaseDep, ResourcesDep
 from .routes import GET
 from .upstream import UpstreamError, fetch_delay
+
+
+class ItemIdConvertor(Convertor[int]):
+    """`{item_id:item_id}`: ASCII digits of any length, as Starlette's `int` matches them.
+
+    Starlette's `int` convertor calls `int()` on the whole match, which raises past 4300
+    digits (a 500). An over-long id becomes NOT_AN_ID instead, and the handler answers 404,
+    as the Flask twin's converter and view do. Anything but digits does not match: 404.
+    """
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        return item_id_from_digits(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+# Starlette's registry of path convertors is global; routes below look it up when declared.
+register_url_convertor("item_id", ItemIdConvertor())
 
 
 async def require_json(request: Request) -> None:
@@ -26,14 +49,17 @@ async def require_json(request: Request) -> None:
         raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE)
 
 
-async def valid_item_id(item_id: int) -> int:
-    """The path id; the `:int` convertor already sent non-digits to 404, this the range."""
-    if not 1 <= item_id <= MAX_ID:
+def known_id(item_id: int) -> int:
+    """An id outside 1..MAX_ID is not a known item: 404, without asking the database.
+
+    Called in the handler, not as a dependency: FastAPI raises a dependency's error before
+    it reports the body's validation errors, and the contract checks the body (400, 422)
+    before the id (404), as the Flask twin does."""
+    if not is_known_id(item_id):
         raise ApiError(ErrorCode.NOT_FOUND)
     return item_id
 
 
-ItemId = Annotated[int, Depends(valid_item_id)]
 JsonBody = [Depends(require_json)]
 
 router = APIRouter(prefix="/api")
@@ -52,25 +78,25 @@ async def list_items(params: Annotated[ListParams, Query()], db: DatabaseDep) ->
     return ItemPage(items=items, limit=params.limit, offset=params.offset)
 
 
-@router.api_route("/items/{item_id:int}", methods=GET, response_model=Item)
-async def get_item(id_: ItemId, db: DatabaseDep) -> Item:
-    item = await db.get_item(id_)
+@router.api_route("/items/{item_id:item_id}", methods=GET, response_model=Item)
+async def get_item(item_id: int, db: DatabaseDep) -> Item:
+    item = await db.get_item(known_id(item_id))
     if item is None:
         raise ApiError(ErrorCode.NOT_FOUND)
     return item
 
 
-@router.put("/items/{item_id:int}", response_model=Item, dependencies=JsonBody)
-async def replace_item(id_: ItemId, item: ItemIn, db: DatabaseDep) -> Item:
-    stored = await db.replace_item(id_, item)
+@router.put("/items/{item_id:item_id}", response_model=Item, dependencies=JsonBody)
+async def replace_item(item_id: int, item: ItemIn, db: DatabaseDep) -> Item:
+    stored = await db.replace_item(known_id(item_id), item)
     if stored is None:
         raise ApiError(ErrorCode.NOT_FOUND)
     return stored
 
 
-@router.delete("/items/{item_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_item(id_: ItemId, db: DatabaseDep) -> Response:
-    if not await db.delete_item(id_):
+@router.delete("/items/{item_id:item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: int, db: DatabaseDep) -> Response:
+    if not await db.delete_item(known_id(item_id)):
         raise ApiError(ErrorCode.NOT_FOUND)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from apps.common.cpu import cpu_work
 from apps.common.errors import ErrorCode
-from apps.common.models import MAX_ID, CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+from apps.common.ids import is_known_id, item_id_from_digits
+from apps.common.models import CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
 
 from .errors import ApiError
 from .state import services
@@ -17,17 +18,27 @@ from .validation import parse_json_body, parse_query
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-class ItemIdConverter(IntegerConverter):
-    """ASCII digits only (werkzeug's `int` also takes other Unicode digits, Starlette's does
-    not). Anything else does not match the route at all: 404."""
+class ItemIdConverter(BaseConverter):
+    """ASCII digits only, of any length (werkzeug's `int` also takes other Unicode digits,
+    Starlette's does not); anything else does not match the route at all: 404.
+
+    Not werkzeug's IntegerConverter: its `int()` fails past 4300 digits, and werkzeug then
+    drops the rule, so GET said 404 but PUT and DELETE 405. An over-long id becomes
+    NOT_AN_ID instead, and the view answers 404 for every method, after the body check."""
 
     regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        return item_id_from_digits(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 def _known_id(item_id: int) -> int:
     """An id outside 1..MAX_ID is simply not a known item: 404, without asking the database.
     Checked in the view (after body validation), where a missing id would be found too."""
-    if not 1 <= item_id <= MAX_ID:
+    if not is_known_id(item_id):
         raise ApiError(ErrorCode.NOT_FOUND)
     return item_id
 

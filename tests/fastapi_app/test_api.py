@@ -164,6 +164,31 @@ def test_validation_details_literal(client: TestClient, body: str, details: list
     assert_error(response, 422, "validation_error", details)
 
 
+PRICE_TYPE = [{"field": "price", "type": "float_type", "message": "Input should be a valid number"}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "a", "price": true}',
+        '{"name": "a", "price": false}',
+        '{"name": "a", "price": "3"}',
+    ],
+)
+def test_price_is_strict(client: TestClient, body: str) -> None:
+    # Lax mode took `true` as 1.0 and "3" as 3.0: a JSON API refuses the wrong type.
+    response = client.post("/api/items", content=body.encode(), headers=JSON)
+    assert_error(response, 422, "validation_error", PRICE_TYPE)
+
+
+@pytest.mark.parametrize(("raw", "price"), [("3", 3.0), ("0", 0.0), ("2.5", 2.5), ("1e2", 100.0)])
+def test_price_takes_json_ints_and_floats(client: TestClient, raw: str, price: float) -> None:
+    body = '{"name": "a", "price": ' + raw + "}"
+    response = client.post("/api/items", content=body.encode(), headers=JSON)
+    assert response.status_code == 201, response.text
+    assert response.json()["price"] == price
+
+
 @pytest.mark.parametrize("body", [b"", b" ", b"{", b'{"name": }', b"\xff\xfe", b"[" * 50_000])
 def test_malformed_json_is_400(client: TestClient, body: bytes) -> None:
     assert_error(client.post("/api/items", content=body, headers=JSON), 400, "malformed_json", [])
@@ -185,12 +210,35 @@ def test_non_json_content_type_is_415(
     assert_error(response, 415, "unsupported_media_type", [])
 
 
-@pytest.mark.parametrize("item_id", ["abc", "-1", "0", "99999999999", "2147483648", "1.5", "1e3"])
+# 4301+ digits: past Python's int() limit (Starlette's `int` convertor raised: a 500).
+LONG_IDS = ["9" * 20, "1" + "0" * 4400, "0" * 5000 + "1" + "0" * 10, "7" * 50_000]
+
+
+@pytest.mark.parametrize(
+    "item_id", ["abc", "-1", "0", "99999999999", "2147483648", "1.5", "1e3", *LONG_IDS]
+)
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_bad_ids_are_404(client: TestClient, item_id: str, method: str) -> None:
     kwargs: dict[str, Any] = {"json": {"name": "a", "price": 1}} if method == "PUT" else {}
     response = client.request(method, f"/api/items/{item_id}", **kwargs)
     assert_error(response, 404, "not_found", [])
+
+
+def test_leading_zeros_name_the_same_item(client: TestClient) -> None:
+    item = _create(client, name="x", price=1)
+    padded = "0" * 5000 + str(item["id"])
+    assert client.get(f"/api/items/{padded}").json() == item
+
+
+@pytest.mark.parametrize("item_id", ["0", "2147483648", "1" + "0" * 4400])
+def test_put_validates_the_body_before_the_id(client: TestClient, item_id: str) -> None:
+    # CONTRACT.md: the body (400, then 422) before the item id (404), as in the Flask twin.
+    response = client.put(f"/api/items/{item_id}", json={"name": ""})
+    assert response.status_code == 422, response.text
+    response = client.put(
+        f"/api/items/{item_id}", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "malformed_json", [])
 
 
 def test_largest_id_is_a_plain_miss(client: TestClient) -> None:

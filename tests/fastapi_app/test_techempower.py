@@ -6,6 +6,7 @@ import re
 import sqlite3
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
@@ -55,13 +56,25 @@ def test_db_returns_a_real_row(client: TestClient, sqlite_path: Path) -> None:
         ("500", 500),
         ("501", 500),
         ("100000", 500),
+        # Only ASCII digits (and a leading '-') are an integer; int() accepted these.
+        ("1_0", 1),
+        ("+3", 1),
+        (" 7 ", 1),
+        ("\u0663", 1),  # ARABIC-INDIC DIGIT THREE
+        ("\uff13", 1),  # FULLWIDTH DIGIT THREE
+        ("-0", 1),
+        ("007", 7),
+        ("0" * 5000 + "7", 7),
+        # Past int()'s 4300-digit limit: a huge integer clamps to 500 (it gave 1).
+        ("9" * 5000, 500),
+        ("-" + "9" * 5000, 1),
     ],
 )
 @pytest.mark.parametrize(("path", "param"), [("/queries", "queries"), ("/cached-queries", "count")])
 def test_query_count_clamps(
     client: TestClient, sqlite_path: Path, path: str, param: str, raw: str | None, expected: int
 ) -> None:
-    url = path if raw is None else f"{path}?{param}={raw}"
+    url = path if raw is None else f"{path}?{param}={quote(raw)}"
     response = client.get(url)
     assert response.status_code == 200
     rows = response.json()

@@ -62,6 +62,18 @@ def test_db_returns_the_stored_row(client: FlaskClient, sqlite_path: Path) -> No
         ("?queries=500", 500),
         ("?queries=501", 500),
         ("?queries=2&queries=4", 4),
+        # Only ASCII digits (and a leading '-') are an integer; int() accepted these.
+        ("?queries=1_0", 1),
+        ("?queries=%2B3", 1),
+        ("?queries=%207%20", 1),
+        ("?queries=%D9%A3", 1),  # ARABIC-INDIC DIGIT THREE
+        ("?queries=%EF%BC%93", 1),  # FULLWIDTH DIGIT THREE
+        ("?queries=-0", 1),
+        ("?queries=007", 7),
+        ("?queries=" + "0" * 5000 + "7", 7),
+        # Past int()'s 4300-digit limit: a huge integer clamps to 500 (it gave 1).
+        ("?queries=" + "9" * 5000, 500),
+        ("?queries=-" + "9" * 5000, 1),
     ],
 )
 def test_queries_clamp(client: FlaskClient, query: str, n: int) -> None:
