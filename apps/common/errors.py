@@ -24,6 +24,14 @@ class ErrorCode(enum.Enum):
     PAYLOAD_TOO_LARGE = ("payload_too_large", 413, "Request body is larger than 1 MiB")
     UPSTREAM_ERROR = ("upstream_error", 502, "Upstream call failed")
     NOT_READY = ("not_ready", 503, "Service is not ready")
+    # Every pooled database connection stayed busy for the whole acquire timeout.
+    UNAVAILABLE = ("unavailable", 503, "No database connection became free in time")
+    # A WebSocket handshake to a server configuration that cannot hold one.
+    NOT_IMPLEMENTED = (
+        "not_implemented",
+        501,
+        "This server configuration cannot upgrade connections to WebSocket",
+    )
     # Never meant to happen; the body shape holds even then.
     INTERNAL_ERROR = ("internal_error", 500, "Internal server error")
 

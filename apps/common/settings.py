@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .pools import ACQUIRE_TIMEOUT_S
+
 DEFAULT_DATABASE_URL = "sqlite:///.twinbench/twinbench.sqlite3"
 DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8100"
 DEFAULT_POOL_SIZE = 4
@@ -46,7 +48,10 @@ class DatabaseURL:
 def parse_database_url(url: str) -> DatabaseURL:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         return DatabaseURL(DatabaseKind.SQLITE, url)
-    scheme = urlsplit(url).scheme
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # "Invalid IPv6 URL" for postgresql://[bad
+        raise ConfigError(f"bad database URL {url!r}: {exc}") from None
     if scheme in ("postgresql", "postgres"):
         return DatabaseURL(DatabaseKind.POSTGRES, "postgresql" + url[len(scheme) :])
     raise ConfigError(
@@ -59,6 +64,9 @@ class AppConfig:
     database: DatabaseURL
     upstream_url: str
     pool_size: int
+    # How long a request waits for a pooled connection before its 503 (apps/common/pools.py).
+    # Not an environment setting: both twins use the same 30 s; tests shorten it in-process.
+    pool_timeout_s: float = ACQUIRE_TIMEOUT_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppConfig:

@@ -55,7 +55,11 @@ async def open_database(config: AppConfig) -> Database:
     if config.database.kind is DatabaseKind.POSTGRES:
         from .db_postgres import PostgresDatabase
 
-        return await PostgresDatabase.open(config.database.url, config.pool_size)
+        return await PostgresDatabase.open(
+            config.database.url, config.pool_size, config.pool_timeout_s
+        )
     from .db_sqlite import SqliteDatabase
 
-    return await SqliteDatabase.open(config.database.sqlite_path, config.pool_size)
+    return await SqliteDatabase.open(
+        config.database.sqlite_path, config.pool_size, config.pool_timeout_s
+    )

@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from apps.common.models import Item, ItemIn
+from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World, world
 
@@ -25,14 +26,21 @@ def _item(row: Sequence[Any]) -> Item:
 
 
 class SqliteDatabase:
-    def __init__(self, connections: Iterable[aiosqlite.Connection]) -> None:
+    def __init__(
+        self,
+        connections: Iterable[aiosqlite.Connection],
+        acquire_timeout: float = ACQUIRE_TIMEOUT_S,
+    ) -> None:
+        self._acquire_timeout = acquire_timeout
         self._all = list(connections)
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for conn in self._all:
             self._idle.put_nowait(conn)
 
     @classmethod
-    async def open(cls, path: str, pool_size: int) -> SqliteDatabase:
+    async def open(
+        cls, path: str, pool_size: int, acquire_timeout: float = ACQUIRE_TIMEOUT_S
+    ) -> SqliteDatabase:
         connections = []
         try:
             for _ in range(pool_size):
@@ -46,11 +54,19 @@ class SqliteDatabase:
             for conn in connections:
                 await conn.close()
             raise
-        return cls(connections)
+        return cls(connections, acquire_timeout)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[aiosqlite.Connection]:
-        conn = await self._idle.get()
+        try:
+            # The usual case, an idle connection, costs no timer; only a wait is bounded.
+            conn = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                async with asyncio.timeout(self._acquire_timeout):
+                    conn = await self._idle.get()
+            except TimeoutError:
+                raise PoolExhausted(self._acquire_timeout) from None
         try:
             yield conn
         finally:

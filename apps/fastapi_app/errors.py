@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apps.common.errors import ErrorCode, error_body, validation_details
+from apps.common.pools import PoolExhausted
 
 
 class ApiError(Exception):
@@ -127,6 +128,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(ErrorCode.VALIDATION_ERROR, validation_details(errors))
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # Overload, not a bug: the contract's 503 (Starlette logs no traceback for a handled error).
+    return error_response(ErrorCode.UNAVAILABLE)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Reached only through a bug; the server's error log still gets the traceback.
     return JSONResponse(INTERNAL_ERROR_BODY, status_code=500)
@@ -136,4 +142,5 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler(AllowIndex(routers)))
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(PoolExhausted, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

@@ -63,7 +63,11 @@ def open_storage(config: AppConfig) -> Storage:
     if config.database.kind is DatabaseKind.POSTGRES:
         from .db_postgres import PostgresStorage
 
-        return PostgresStorage(config.database.url, config.pool_size)
+        return PostgresStorage(
+            config.database.url, config.pool_size, acquire_timeout=config.pool_timeout_s
+        )
     from .db_sqlite import SqliteStorage
 
-    return SqliteStorage(config.database.sqlite_path, config.pool_size)
+    return SqliteStorage(
+        config.database.sqlite_path, config.pool_size, acquire_timeout=config.pool_timeout_s
+    )

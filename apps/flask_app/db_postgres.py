@@ -11,13 +11,15 @@ worker's other greenlets. The pool's worker threads are greenlets then, too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from psycopg import Connection, Cursor
 from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from apps.common.models import Item, ItemIn
+from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World
 
@@ -38,7 +40,14 @@ def _world(cur: Cursor[TupleRow], world_id: int) -> World:
 
 
 class PostgresStorage:
-    def __init__(self, url: str, pool_size: int, open_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int,
+        open_timeout: float = 30.0,
+        acquire_timeout: float = ACQUIRE_TIMEOUT_S,
+    ) -> None:
+        self._acquire_timeout = acquire_timeout
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=pool_size,
@@ -50,27 +59,37 @@ class PostgresStorage:
         # Fail fast at start-up if the database is unreachable, rather than on the first request.
         self._pool.open(wait=True, timeout=open_timeout)
 
+    @contextmanager
+    def _connection(self, timeout: float | None = None) -> Iterator[Connection]:
+        """`pool.connection()`, with psycopg_pool's PoolTimeout as the twins' PoolExhausted."""
+        timeout = self._acquire_timeout if timeout is None else timeout
+        try:
+            with self._pool.connection(timeout) as conn:
+                yield conn
+        except PoolTimeout:  # only getconn raises it: nothing inside waits on this pool
+            raise PoolExhausted(timeout) from None
+
     def ping(self, timeout: float) -> None:
-        with self._pool.connection(timeout=timeout) as conn:
+        with self._connection(timeout) as conn:
             conn.execute("SELECT 1").fetchone()
 
     def world(self, world_id: int) -> World | None:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(_SELECT_WORLD, (world_id,)).fetchone()
         return World(row[0], row[1]) if row else None
 
     def worlds(self, ids: Sequence[int]) -> list[World]:
-        with self._pool.connection() as conn, conn.cursor() as cur:
+        with self._connection() as conn, conn.cursor() as cur:
             return [_world(cur, i) for i in ids]
 
     def all_worlds(self) -> list[World]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return [
                 World(row[0], row[1]) for row in conn.execute("SELECT id, randomnumber FROM world")
             ]
 
     def update_worlds(self, ids: Sequence[int], numbers: Sequence[int]) -> list[World]:
-        with self._pool.connection() as conn, conn.cursor() as cur:
+        with self._connection() as conn, conn.cursor() as cur:
             read = [_world(cur, i) for i in ids]
             updated = [World(w.id, n) for w, n in zip(read, numbers, strict=True)]
             # Rows are locked in id order so that concurrent /updates never deadlock;
@@ -81,11 +100,11 @@ class PostgresStorage:
         return updated
 
     def fortunes(self) -> list[tuple[int, str]]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return [(row[0], row[1]) for row in conn.execute("SELECT id, message FROM fortune")]
 
     def create_item(self, item: ItemIn) -> Item:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 f"INSERT INTO items (name, price, tags) VALUES (%s, %s, %s) "
                 f"RETURNING {_ITEM_COLUMNS}",
@@ -95,14 +114,14 @@ class PostgresStorage:
         return _item(row)
 
     def get_item(self, item_id: int) -> Item | None:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = %s", (item_id,)
             ).fetchone()
         return _item(row) if row else None
 
     def list_items(self, limit: int, offset: int) -> list[Item]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id LIMIT %s OFFSET %s",
                 (limit, offset),
@@ -110,7 +129,7 @@ class PostgresStorage:
         return [_item(row) for row in rows]
 
     def replace_item(self, item_id: int, item: ItemIn) -> Item | None:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 f"UPDATE items SET name = %s, price = %s, tags = %s WHERE id = %s "
                 f"RETURNING {_ITEM_COLUMNS}",
@@ -119,7 +138,7 @@ class PostgresStorage:
         return _item(row) if row else None
 
     def delete_item(self, item_id: int) -> bool:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute("DELETE FROM items WHERE id = %s", (item_id,)).rowcount > 0
 
     def close(self) -> None:

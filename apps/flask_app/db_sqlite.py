@@ -23,13 +23,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from apps.common.models import Item, ItemIn
+from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World
 
 _ITEM_COLUMNS = "id, name, price, tags"
 _SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = ?"
 _BUSY_TIMEOUT_MS = 5000
-_ACQUIRE_TIMEOUT_S = 30.0  # like psycopg_pool's default getconn timeout
 
 ItemRow = tuple[int, str, float, str]
 T = TypeVar("T")
@@ -62,13 +62,20 @@ def _world(conn: sqlite3.Connection, world_id: int) -> World:
     return World(row[0], row[1])
 
 
-class PoolTimeout(RuntimeError):
-    """No pooled SQLite connection became free in time."""
+class PoolTimeout(PoolExhausted):
+    """No pooled SQLite connection became free in time (the views answer 503)."""
 
 
 class SqliteStorage:
-    def __init__(self, path: str, pool_size: int, offload: Offload | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        pool_size: int,
+        offload: Offload | None = None,
+        acquire_timeout: float = ACQUIRE_TIMEOUT_S,
+    ) -> None:
         self._path = path
+        self._acquire_timeout = acquire_timeout
         self._offload = offload if offload is not None else default_offload()
         # A LIFO queue keeps the most recently used connections (and their page caches) warm.
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
@@ -83,11 +90,12 @@ class SqliteStorage:
         return conn
 
     @contextmanager
-    def _connection(self, timeout: float = _ACQUIRE_TIMEOUT_S) -> Iterator[sqlite3.Connection]:
+    def _connection(self, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
+        timeout = self._acquire_timeout if timeout is None else timeout
         try:
             conn = self._idle.get(timeout=timeout)
         except queue.Empty:
-            raise PoolTimeout(f"no SQLite connection free after {timeout} s") from None
+            raise PoolTimeout(timeout) from None
         try:
             yield conn
         finally:

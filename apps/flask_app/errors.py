@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import WebsocketMismatch
 
 from apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
+from apps.common.pools import PoolExhausted
 
 from .body import drain_unread_body
 
@@ -48,8 +49,29 @@ def _handle_api_error(exc: ApiError) -> Response:
     return error_response(exc.code, exc.details)
 
 
+def _only_websockets_here() -> bool:
+    """Whether the request's path is served by WebSocket rules alone.
+
+    werkzeug answers `POST /ws/echo` with a 405 (the WebSocket rule is a GET); Starlette,
+    which routes HTTP and WebSocket separately, finds no HTTP route there: 404. The contract
+    says 404 for any method on a WebSocket-only path, so a 405 is re-checked here (only on
+    that error path): if even a GET matches nothing but WebSocket rules, it is a 404."""
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return False
+    try:
+        adapter.match(method="GET", websocket=False)
+    except WebsocketMismatch:
+        return True
+    except HTTPException:
+        return False
+    return False
+
+
 def _handle_http_exception(exc: HTTPException) -> Response:
-    if isinstance(exc, WebsocketMismatch):
+    if isinstance(exc, WebsocketMismatch) or (
+        isinstance(exc, MethodNotAllowed) and _only_websockets_here()
+    ):
         # A plain HTTP request to a WebSocket-only path: there is no HTTP resource there.
         return error_response(ErrorCode.NOT_FOUND)
     status = exc.code or 500
@@ -60,6 +82,11 @@ def _handle_http_exception(exc: HTTPException) -> Response:
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+def _handle_pool_exhausted(exc: PoolExhausted) -> Response:
+    # Overload, not a bug: the contract's 503, without a traceback in the error log.
+    return error_response(ErrorCode.UNAVAILABLE)
 
 
 def _handle_unexpected(exc: Exception) -> Response:
@@ -81,6 +108,7 @@ def check_content_length() -> None:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(PoolExhausted, _handle_pool_exhausted)
     app.register_error_handler(Exception, _handle_unexpected)
     app.before_request(check_content_length)
     app.after_request(drain_unread_body)

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 from flask_sock import Sock
 from simple_websocket import Server
-from werkzeug.exceptions import NotImplemented as HTTPNotImplemented
 
 from apps.common.errors import ErrorCode
 from apps.common.models import SseParams
@@ -28,11 +27,20 @@ SOCK_SERVER_OPTIONS = {"max_message_size": 16 * 1024 * 1024}
 
 
 def server_can_upgrade(environ: Mapping[str, Any]) -> bool:
-    """Whether the WSGI server hands its socket over, the way simple_websocket looks for it
-    (werkzeug, gunicorn, eventlet, gevent). waitress does not: it is pure WSGI."""
+    """Whether the WSGI server can hold a WebSocket: it hands its socket over (the way
+    simple_websocket looks for it: werkzeug, gunicorn, eventlet, gevent) *and* serves other
+    requests meanwhile.
+
+    gunicorn puts `gunicorn.socket` into every worker's environ, the sync worker's too. A
+    sync worker serves one request per process, so a WebSocket would hold the whole worker
+    until the client leaves (or gunicorn's --timeout kills it): that server configuration
+    cannot serve WebSockets. gunicorn marks it: every other worker class (gthread, gevent,
+    eventlet) sets `wsgi.multithread` to True; sync leaves it False. waitress does
+    not hand its socket over at all: it is pure WSGI."""
+    if "gunicorn.socket" in environ:
+        return bool(environ.get("wsgi.multithread"))
     return (
         "werkzeug.socket" in environ
-        or "gunicorn.socket" in environ
         or "eventlet.input" in environ
         or str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent")
     )
@@ -64,8 +72,10 @@ def prepare_websocket() -> None:
     if rule is None or not rule.websocket:
         return
     if not server_can_upgrade(request.environ):
-        # Without this, simple_websocket raises RuntimeError and the client sees a 500.
-        raise HTTPNotImplemented("This server cannot upgrade connections to WebSocket")
+        # The contract's 501 for a configuration without WebSocket, answered at once.
+        # Without it, simple_websocket raises RuntimeError (a 500) on waitress, and takes
+        # over a gunicorn sync worker for as long as the client stays.
+        raise ApiError(ErrorCode.NOT_IMPLEMENTED)
     sock = request.environ.get("gunicorn.socket")
     if sock is not None and not isinstance(sock, SendAllSocket):
         request.environ["gunicorn.socket"] = SendAllSocket(sock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -159,11 +160,35 @@ def test_websocket_on_a_server_without_socket_access_is_501(client: FlaskClient)
     assert response.get_json()["error"]["code"] == "not_implemented"
 
 
+def test_websocket_on_a_gunicorn_sync_worker_is_501(client: FlaskClient) -> None:
+    # What gunicorn's sync worker puts into the environ: its socket, and no multithreading.
+    # Before the fix the socket alone counted as "can upgrade" and the worker was taken over.
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        response = client.get(
+            "/ws/echo",
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+            },
+            environ_overrides={"gunicorn.socket": server_side, "wsgi.multithread": False},
+        )
+    assert response.status_code == 501
+    assert response.get_json()["error"]["code"] == "not_implemented"
+
+
 def test_server_can_upgrade() -> None:
     from apps.flask_app.realtime import server_can_upgrade
 
-    assert server_can_upgrade({"gunicorn.socket": object()})
+    # gunicorn's gthread and async workers set wsgi.multithread; its sync worker does not,
+    # and a WebSocket would hold that worker's only request slot (gunicorn/http/wsgi.py).
+    assert server_can_upgrade({"gunicorn.socket": object(), "wsgi.multithread": True})
+    assert not server_can_upgrade({"gunicorn.socket": object(), "wsgi.multithread": False})
+    assert not server_can_upgrade({"gunicorn.socket": object()})
     assert server_can_upgrade({"SERVER_SOFTWARE": "gevent/24"})
+    assert server_can_upgrade({"werkzeug.socket": object()})
     assert not server_can_upgrade({"SERVER_SOFTWARE": "waitress"})
 
 
