@@ -89,5 +89,6 @@ setup(
     gauges=("connections_held",),
     counters=("ws_sent", "ws_received", "reconnects"),
     open_model=False,
+    setup_requests=("WS ws connect",),
     extra_options=_options,
 )

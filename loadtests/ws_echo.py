@@ -68,5 +68,6 @@ setup(
     gauges=("connections_held",),
     counters=("ws_messages", "reconnects"),
     open_model=False,
+    setup_requests=("WS ws connect",),
     extra_options=_options,
 )

@@ -42,6 +42,7 @@ def options(
     warmup_s: float = 0.5,
     measure_s: float = 2.0,
     repeats: int = 1,
+    params: dict[str, str] | None = None,
 ) -> RunOptions:
     """A one-scenario run with its own ladder, for tests that need a specific load."""
     profile = Profile(
@@ -54,6 +55,7 @@ def options(
         levels={scenario: levels},
         budget_s=120,
         max_seconds=150,
+        params={scenario: params} if params else {},
     )
     t_cpus, l_cpus = default_cpus()
     return RunOptions(

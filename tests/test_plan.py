@@ -26,8 +26,10 @@ def test_targets_interleaved_never_back_to_back() -> None:
         order = [c.config.target for c in sp.cells]
         assert all(a != b for a, b in itertools.pairwise(order)), order
         assert order[:3] == ["fastapi-uvicorn", "flask-gunicorn-sync", "flask-gunicorn-gevent"]
-        reps = [c.config.repeat for c in sp.cells]
-        assert reps == sorted(reps)  # repeat 1 of everyone before any repeat 2
+        # a ladder climbs: every repeat of a level before the next level; within a level,
+        # repeat 1 of everyone before any repeat 2
+        keys = [(c.config.load_level, c.config.repeat) for c in sp.cells]
+        assert keys == sorted(keys)
 
 
 def test_ids_stable_unique_and_ordered() -> None:

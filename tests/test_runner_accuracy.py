@@ -60,6 +60,7 @@ def test_upstream_p50_accuracy(tmp_path: Path) -> None:
         levels=(Level(users=100, rate=RATE),),
         warmup_s=1.0,
         measure_s=5.0,
+        params={"upstream_ms": "20"},
     )
     opts = dataclasses.replace(opts, base_port=base)  # the server: base + 1
     samples: list[tuple[int, float]] = []

@@ -47,6 +47,12 @@ def test_open_rate_missed_by_more_than_5_percent() -> None:
     assert "late" in judge(late).reason
 
 
+def test_a_backlogged_target_is_invalid() -> None:
+    v = judge(_obs(unsettled_after_s=15.2))
+    assert v.status is CellStatus.INVALID and v.reason.startswith("target-backlogged")
+    assert "after 15 s" in v.reason
+
+
 def test_dead_target_fails_and_empty_is_invalid() -> None:
     assert judge(_obs(target_exit="exited with code -9")).status is CellStatus.FAILED
     assert judge(_obs(requests=0)).status is CellStatus.INVALID

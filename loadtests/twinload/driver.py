@@ -25,6 +25,7 @@ from . import output
 from .openmodel import set_pool_size
 from .plan import Phase, Plan
 from .recorder import merge
+from .settle import wait_quiet
 from .state import STATE, PhaseConf, sleep_precise
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Recorders:
 
     def on_phase(self, environment: Environment, msg: Any, **_: Any) -> None:
         d = msg.data
+        STATE.begin_phase()
         STATE.model_open = d["model"] == "open"
         STATE.params = dict(d.get("params") or {})
         if STATE.model_open:
@@ -171,6 +173,7 @@ class PlanShape(LoadTestShape):
         self.stage = "stop"
         self.target: tuple[int, float, list[type[User]]] | None = None
         self.ctl: gevent.Greenlet | None = None
+        self.settle: dict[str, float | bool] | None = None  # the current phase's wait
 
     def tick(self) -> tuple[int, float, list[type[User]]] | None:
         if self.driver.stopping or self.idx >= len(self.plan.phases):
@@ -186,7 +189,12 @@ class PlanShape(LoadTestShape):
         # stage "stop": no user may survive into the next phase (it would hit the old host)
         if self.get_current_user_count() > 0:
             return (0, STOP_RATE, self.classes)
-        return self._start_phase(self.plan.phases[self.idx])
+        phase = self.plan.phases[self.idx]
+        if phase.settle_url and self.plan.settle_s > 0:
+            self.settle = wait_quiet(phase.settle_url, self.plan.settle_s)
+        else:
+            self.settle = None
+        return self._start_phase(phase)
 
     def _start_phase(self, phase: Phase) -> tuple[int, float, list[type[User]]]:
         d = self.driver
@@ -242,6 +250,7 @@ class PlanShape(LoadTestShape):
                 t_measure_start_ns=t_ms,
                 t_measure_end_ns=t_me,
                 merged=merged,
+                settle=self.settle,
             )
         )
 
@@ -262,11 +271,12 @@ class FreeRun:
 
     def on_test_start(self, **_: Any) -> None:
         self.t_start_ns = time.time_ns()
+        # The phase begins as users start (their handshakes count); the window after warm-up.
+        self.driver.send_phase("closed", None, 1)
         self.opener = gevent.spawn(self._open_after, float(self.driver.opts.tb_warmup))
 
     def _open_after(self, warmup: float) -> None:
         sleep_precise(warmup)
-        self.driver.send_phase("closed", None, 1)
         self.seq = self.driver.open_window()
         self.t_ms = time.time_ns()
 

@@ -31,6 +31,7 @@ def phase_line(
     t_measure_start_ns: int,
     t_measure_end_ns: int,
     merged: dict[str, Any],
+    settle: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     seconds = max(1e-9, (t_measure_end_ns - t_measure_start_ns) / 1e9)
     return {
@@ -53,4 +54,6 @@ def phase_line(
         # counters per second of the measured window (e.g. sse_events -> events/s)
         "rates": {k: v / seconds for k, v in merged["counters"].items()},
         "errors": merged["errors"],
+        # how long the phase waited for its target to go quiet first (plan.Phase.settle_url)
+        "settle": settle,
     }

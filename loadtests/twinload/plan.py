@@ -23,6 +23,10 @@ class Phase:
     rate: float | None
     warmup_s: float
     measure_s: float
+    # Before the phase's users start, wait (at most `settle_s` of the plan) until this URL
+    # answers promptly: a server still working through requests an earlier phase abandoned
+    # (a sync worker pool's backlog) would otherwise be measured on that backlog.
+    settle_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,6 +38,7 @@ class Plan:
     model: str
     phases: tuple[Phase, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    settle_s: float = 0.0  # the longest wait for a phase's settle_url (0: never wait)
 
 
 def _phase(raw: dict[str, Any], model: str) -> Phase:
@@ -45,6 +50,7 @@ def _phase(raw: dict[str, Any], model: str) -> Phase:
             rate=None if raw.get("rate") is None else float(raw["rate"]),
             warmup_s=float(raw.get("warmup_s", 0.0)),
             measure_s=float(raw["measure_s"]),
+            settle_url=None if raw.get("settle_url") is None else str(raw["settle_url"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"bad phase {raw!r}: {exc!r}") from exc
@@ -74,7 +80,11 @@ def parse_plan(data: dict[str, Any], scenario: str | None = None) -> Plan:
     ids = [p.id for p in phases]
     if len(set(ids)) != len(ids):
         raise PlanError("phase ids must be unique")
-    return Plan(plan_scenario, model, phases, dict(data.get("params") or {}))
+    try:
+        settle_s = float(data.get("settle_s", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"settle_s must be a number: {exc!r}") from exc
+    return Plan(plan_scenario, model, phases, dict(data.get("params") or {}), settle_s)
 
 
 def load_plan(path: str | Path, scenario: str | None = None) -> Plan:

@@ -30,20 +30,23 @@ def setup(
     counters: tuple[str, ...] = (),
     open_model: bool = True,
     extra_options: Callable[[Any], None] | None = None,
+    setup_requests: tuple[str, ...] = (),
 ) -> None:
     """Register options and listeners for one scenario.
 
     `user_classes` are the scenario's closed-model users (defined in the locustfile, so plain
     `locust -f` runs them); `extra_options(parser)` adds the scenario's own `--tb-...` options.
     When `open_model` is true an open-model scheduler class is derived from the first one and
-    added to the environment only when the open model is in use.
+    added to the environment only when the open model is in use. `setup_requests` names
+    requests ("WS ws connect") that users make as they start, before the window opens; they
+    are recorded from the phase's start and counted in its window.
     """
     global _installed
     if _installed:
         return
     _installed = True
     STATE.scenario = scenario
-    STATE.declare(list(gauges), list(counters))
+    STATE.declare(list(gauges), list(counters), setup_requests)
     open_cls = make_open_user(user_classes[0]) if open_model else None
 
     events.init_command_line_parser.add_listener(add_common_options)

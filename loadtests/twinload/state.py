@@ -18,6 +18,7 @@ from greenlet import getcurrent
 from .recorder import GaugeStats, PhaseRecorder
 
 GAUGE_SAMPLE_S = 0.05  # 20 samples/s: cheap, and fine enough for "held" gauges
+MAX_PENDING = 100_000  # setup requests kept per phase (one per user; a bound, not a quota)
 
 
 @dataclass
@@ -59,9 +60,16 @@ class State:
         self.phase_conf: PhaseConf | None = None
         self.sampler: gevent.Greenlet | None = None
         self.params: dict[str, Any] = {}  # the plan's "params" (override --tb-... options)
+        # Requests a phase's users make once, as they start (a WebSocket handshake), so
+        # before the window opens; kept here and carried into the window when it opens.
+        self.setup_names: frozenset[str] = frozenset()
+        self.pending: list[tuple[str, float | None, Any]] = []
 
     # -- custom users' API ---------------------------------------------------------------
-    def declare(self, gauges: list[str], counters: list[str]) -> None:
+    def declare(
+        self, gauges: list[str], counters: list[str], setup_names: tuple[str, ...] = ()
+    ) -> None:
+        self.setup_names = frozenset(setup_names)
         for g in gauges:
             self.gauges.setdefault(g, 0)
         self.counter_names = sorted(set(self.counter_names) | set(counters))
@@ -99,14 +107,28 @@ class State:
                 tag.lag_ms = 0.0
         else:
             win = self.active
+            key = f"{request_type} {name}"
+            if win is None and key in self.setup_names and not self.model_open:
+                if len(self.pending) < MAX_PENDING:
+                    self.pending.append((key, ms, exception))
+                return
             if win is None or win.closing or win.open_model:
                 # the open model records only scheduled requests (setup calls are not load)
                 return
         win.recorder.record(f"{request_type} {name}", ms, exception)
 
     # -- windows ---------------------------------------------------------------------------
+    def begin_phase(self) -> None:
+        """A new phase's users are about to start: forget the last one's setup requests."""
+        self.pending = []
+
     def open_window(self, seq: int) -> Window:
         rec = PhaseRecorder(self.model_open, sorted(self.gauges), self.counter_names)
+        # This phase's users made their setup requests (handshakes) while they started,
+        # before the window: they are part of what the phase measured.
+        for key, ms, exc in self.pending:
+            rec.record(key, ms, exc)
+        self.pending = []
         win = Window(seq, rec, self.model_open)
         self.windows = {seq: win}  # older windows are finished or abandoned
         self.active = win

@@ -36,6 +36,14 @@ class NamedCounts:
 
 
 @dataclass(frozen=True)
+class Settle:
+    """How long the phase waited for its target to answer promptly before users started."""
+
+    waited_s: float
+    settled: bool
+
+
+@dataclass(frozen=True)
 class PhaseLine:
     """The fields of a Locust output line that the runner uses (loadtests/README.md)."""
 
@@ -48,6 +56,7 @@ class PhaseLine:
     gauges: Mapping[str, Mapping[str, float]]
     counters: Mapping[str, float]
     errors: Mapping[str, int]
+    settle: Settle | None = None  # None: the phase did not wait for its target
 
 
 def _named(raw: Mapping[str, Any]) -> NamedCounts:
@@ -71,6 +80,9 @@ def parse_line(raw: Mapping[str, Any]) -> PhaseLine:
         gauges={str(k): dict(v) for k, v in raw.get("gauges", {}).items()},
         counters={str(k): float(v) for k, v in raw.get("counters", {}).items()},
         errors={str(k): int(v) for k, v in raw.get("errors", {}).items()},
+        settle=None
+        if raw.get("settle") is None
+        else Settle(float(raw["settle"]["waited_s"]), bool(raw["settle"]["settled"])),
     )
 
 
@@ -177,6 +189,8 @@ def figures(line: PhaseLine, res: Resources, sc: Scenario) -> dict[tuple[str, st
         out[(t, f"counter_{c}")] = n
         if c in rates and secs > 0:
             out[(t, rates[c])] = n / secs
+    if line.settle is not None:
+        out[(t, "settle_wait")] = line.settle.waited_s
     held = connections_held(line)
     new = held - res.held_before
     if sc.connections and new > 0 and res.target_rss_max and res.target_rss_before is not None:

@@ -21,7 +21,7 @@ from . import __version__
 from .cpus import check_available, format_cpu_list, parse_cpu_list
 from .db import check_reachable, init_database, resolve_database
 from .errors import ServerStartError, TwinbenchError
-from .ports import check_port_free, free_port
+from .ports import check_loopback_http_url, check_port_free, free_port
 from .registry import Feature, Target, default_registry
 from .servers import ServeConfig, target_process, upstream_process
 
@@ -61,6 +61,7 @@ def _target_record(t: Target, cpus: int) -> dict[str, object]:
         "threads": t.threads,
         "features": [f.value for f in Feature if t.supports(f)],
         "unsupported": {f.value: why for f, why in t.unsupported.items()},
+        "limits": {f.value: note for f, note in t.limits.items()},
         "description": t.description,
     }
 
@@ -79,7 +80,8 @@ def targets(as_json: bool, ncpus: int) -> None:
     """List the targets: one line each, beginning with its name.
 
     A target is an app served by one server configuration (server, worker model, default
-    workers). Features a target cannot serve are named with the reason.
+    workers). Features a target cannot serve are named ("no ..."), and features it serves
+    only within a limit too ("... limited"); --json gives the reasons.
     """
     records = [_target_record(t, ncpus) for t in default_registry()]
     if as_json:
@@ -91,6 +93,8 @@ def targets(as_json: bool, ncpus: int) -> None:
         line = f"{t.name:<{width}}  {t.label}, {workers} on {ncpus} CPU"
         if t.unsupported:
             line += "; no " + ", ".join(f.value for f in t.unsupported)
+        if t.limits:
+            line += "; " + ", ".join(f.value for f in t.limits) + " limited"
         click.echo(line)
 
 
@@ -108,7 +112,11 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to bind.")
 @click.option("--workers", type=int, help="Worker processes [default: the target's, per CPU].")
-@click.option("--threads", type=click.IntRange(1, 1024), help="Threads per worker (thread pools).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1024),
+    help="Threads per worker, for targets with a thread pool (gthread, waitress).",
+)
 @click.option("--cpus", "cpu_list", help="Pin the server to these CPUs, e.g. 0 or 0,1 or 0-3.")
 @click.option(
     "--database",
@@ -117,7 +125,8 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 )
 @click.option(
     "--upstream",
-    help="Base URL of a running mock upstream [default: start one on a free loopback port].",
+    help="Base URL of a running mock upstream, http:// on a loopback host "
+    "[default: start one on a free loopback port].",
 )
 def serve(
     target: str,
@@ -148,6 +157,9 @@ def serve(
         else tgt.default_workers(len(cpus or os.sched_getaffinity(0)))
     )
     tgt.check_workers(nworkers)
+    tgt.check_threads(threads)
+    if upstream is not None:
+        upstream = check_loopback_http_url(upstream, "--upstream")
     check_port_free(host, port)
     db = resolve_database(database)
     check_reachable(db)
@@ -174,7 +186,7 @@ def serve(
             threads=threads or tgt.threads,
             cpus=cpus,
             database=db,
-            upstream_url=upstream.rstrip("/"),
+            upstream_url=upstream,
         )
         proc = target_process(config, log_dir).start()
         took = proc.wait_healthy(60)
@@ -241,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="twinbench", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `twinbench` (or `twinbench db`) alone: the help is the answer, as click prints it
+        # by default; it is not an error message, so it does not get the one-line prefix.
+        exc.show()
+        return exc.exit_code
     except click.Abort:
         _say("twinbench: interrupted")
         return 130

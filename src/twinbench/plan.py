@@ -1,9 +1,11 @@
 """Profile × targets × scenarios → cells in run order, and the Locust plan of each scenario. Pure.
 
-Order within a scenario: repeat, then load level, then target — so targets alternate
+Order within a scenario: load level, then repeat, then target — so targets alternate
 (A B A B ...) and no target gets all its repeats back to back, which would let a slow drift
-of the machine (thermal, another tenant) land on one target only. One Locust process runs a
-whole scenario: each cell is one phase of its plan, Locust switching host between phases.
+of the machine (thermal, another tenant) land on one target only; and a ladder climbs, so a
+target overloaded at a high level never leaves its backlog to a lower one. One Locust process
+runs a whole scenario: each cell is one phase of its plan, Locust switching host between
+phases.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from .results import CellConfig, Driver, LoadModel
 from .scenarios import ParamValue, Scenario
 
 PLAN_SCHEMA = 1
+# Before each phase, Locust waits up to this long for the phase's target to answer its health
+# path promptly (loadtests/twinload/settle.py): a server still draining requests an overloaded
+# earlier phase left queued would be measured on that backlog. Unsettled cells are invalid.
+SETTLE_S = 15.0
 
 
 def cell_id(scenario: str, target: str, level: int, repeat: int) -> str:
@@ -86,6 +92,12 @@ def _driver(sc: Scenario, levels: tuple[Level, ...]) -> Driver:
     return Driver.OPEN
 
 
+def _order(ladder: tuple[Level, ...], repeats: int) -> list[tuple[int, int, Level]]:
+    """(repeat, level index, level) in run order: level-major for ladders."""
+    levels = list(enumerate(ladder, start=1))
+    return [(rep, li, lv) for li, lv in levels for rep in range(1, repeats + 1)]
+
+
 def _model(driver: Driver, levels: tuple[Level, ...]) -> LoadModel:
     if len(levels) > 1:
         return LoadModel.STEP
@@ -115,33 +127,35 @@ def build_plan(
                 workers = sc.workers or t.default_workers(target_cpus)
                 instances[t.name] = Instance(t, workers, t.threads)
         cells = []
-        for rep in range(1, repeats + 1):
-            for li, level in enumerate(ladder, start=1):
-                for t in targets:
-                    inst = instances.get(t.name)
-                    workers = inst.workers if inst else t.default_workers(target_cpus)
-                    config = CellConfig(
-                        cell_id=cell_id(sc.name, t.name, li, rep),
-                        scenario=sc.name,
-                        target=t.name,
-                        app=t.app.value,
-                        server=t.server.value,
-                        worker_model=t.worker_model.value,
-                        workers=workers,
-                        threads=t.threads,
-                        db_pool_size=t.pool_size(workers, t.threads),
-                        model=model,
-                        driver=driver,
-                        load_level=li,
-                        users=level.users,
-                        rate=level.rate,
-                        repeat=rep,
-                        warmup_s=timing.warmup_s,
-                        measure_s=timing.measure_s,
-                        order=order,
-                    )
-                    order += 1
-                    cells.append(PlannedCell(config, t.unsupported.get(sc.feature, "")))
+        # A ladder climbs level by level (every repeat of a level before the next one): a
+        # target overloaded at a high level must not leave its backlog to a lower one.
+        # Targets still alternate A B A B inside each level.
+        for rep, li, level in _order(ladder, repeats):
+            for t in targets:
+                inst = instances.get(t.name)
+                workers = inst.workers if inst else t.default_workers(target_cpus)
+                config = CellConfig(
+                    cell_id=cell_id(sc.name, t.name, li, rep),
+                    scenario=sc.name,
+                    target=t.name,
+                    app=t.app.value,
+                    server=t.server.value,
+                    worker_model=t.worker_model.value,
+                    workers=workers,
+                    threads=t.threads,
+                    db_pool_size=t.pool_size(workers, t.threads),
+                    model=model,
+                    driver=driver,
+                    load_level=li,
+                    users=level.users,
+                    rate=level.rate,
+                    repeat=rep,
+                    warmup_s=timing.warmup_s,
+                    measure_s=timing.measure_s,
+                    order=order,
+                )
+                order += 1
+                cells.append(PlannedCell(config, t.unsupported.get(sc.feature, "")))
         params = {**sc.params, **profile.params_for(sc.name)}
         plans.append(ScenarioPlan(sc, model, driver, tuple(cells), instances, params))
     return RunPlan(tuple(plans))
@@ -157,6 +171,7 @@ def locust_plan(sp: ScenarioPlan, hosts: Mapping[str, str]) -> dict[str, Any]:
             "rate": c.rate,
             "warmup_s": c.warmup_s,
             "measure_s": c.measure_s,
+            "settle_url": hosts[c.target] + sp.instances[c.target].target.health_path,
         }
         for c in sp.runnable
     ]
@@ -166,6 +181,7 @@ def locust_plan(sp: ScenarioPlan, hosts: Mapping[str, str]) -> dict[str, Any]:
         "model": sp.driver.value,
         "phases": phases,
         "params": dict(sp.params),
+        "settle_s": SETTLE_S,
     }
 
 

@@ -63,6 +63,8 @@ class Target:
     threads: int = 1  # per worker, for thread-pool models
     # Feature → why this target cannot serve it. Anything not listed is served.
     unsupported: Mapping[Feature, str] = field(default_factory=dict)
+    # Feature → a limit on how this target serves it (served, but not without bound).
+    limits: Mapping[Feature, str] = field(default_factory=dict)
     health_path: str = "/health"
     env: Mapping[str, str] = field(default_factory=dict)
     # Access logs are off when measuring (they cost the same in both twins but are noise);
@@ -83,6 +85,23 @@ class Target:
         if self.max_workers is not None and workers > self.max_workers:
             raise UsageError(
                 f"--workers {workers}: {self.name} serves from at most {self.max_workers} process"
+            )
+
+    @property
+    def takes_threads(self) -> bool:
+        """Whether --threads changes anything: its command has a {threads} placeholder."""
+        return any("{threads}" in part for part in self.argv)
+
+    def check_threads(self, threads: int | None) -> None:
+        """--threads on a target without a thread pool would be silently ignored: refuse it."""
+        if threads is None:
+            return
+        if threads < 1:
+            raise UsageError(f"--threads must be at least 1, not {threads}")
+        if not self.takes_threads:
+            raise UsageError(
+                f"--threads {threads}: {self.name} has no thread pool "
+                f"({self.worker_model.value} workers); it would be ignored"
             )
 
     def concurrency_per_worker(self, threads: int | None = None) -> int | None:
@@ -129,13 +148,24 @@ class Target:
         return f"{self.app.value} on {self.server.value} ({self.worker_model.value}{threads})"
 
 
-_NO_WS_SYNC = "a sync worker serves one request at a time; a WebSocket would hold it for good"
+_NO_WS_SYNC = (
+    "a sync worker serves one request at a time; a WebSocket would hold it until closed, "
+    "so the handshake is answered with 501"
+)
 _NO_WS_WAITRESS = "waitress is a pure WSGI server and cannot upgrade connections to WebSocket"
 
 _GUNICORN = ("{python}", "-m", "gunicorn", "--bind", "{host}:{port}", "--workers", "{workers}")
 # Shared by every gunicorn target: shutdown within 5 s; the default 30 s worker timeout would
 # kill sync workers holding a 10 s upstream wait or a long SSE stream.
-_GUNICORN_TAIL = ("--graceful-timeout", "5", "--timeout", "120")
+GUNICORN_TIMEOUT_S = 120
+_GUNICORN_TAIL = ("--graceful-timeout", "5", "--timeout", str(GUNICORN_TIMEOUT_S))
+# A sync worker only tells the arbiter it is alive between requests, so a stream that lasts
+# longer than --timeout is cut: the worker is killed and restarted mid-stream.
+_SSE_SYNC_LIMIT = (
+    "a sync worker holds an SSE stream for its whole length, one stream per worker; "
+    f"streams longer than gunicorn's --timeout ({GUNICORN_TIMEOUT_S} s) are cut when the "
+    "worker is killed"
+)
 _GUNICORN_ACCESS_LOG = ("--access-logfile", "-")
 _FLASK_APP = "apps.flask_app:create_app()"
 _FASTAPI_APP = "apps.fastapi_app:create_app()"
@@ -152,6 +182,7 @@ BUILTIN_TARGETS: tuple[Target, ...] = (
         workers_per_cpu=2,
         workers_extra=1,
         unsupported={Feature.WEBSOCKET: _NO_WS_SYNC},
+        limits={Feature.SSE: _SSE_SYNC_LIMIT},
     ),
     Target(
         name="flask-gunicorn-gthread",

@@ -315,6 +315,7 @@ METRIC_UNITS: Mapping[str, str] = {
     "open_dropped": "count",
     "send_rate_ratio": "ratio",
     "inflight": "count",
+    "settle_wait": "s",
     "events_per_s": "rps",
     "messages_per_s": "rps",
 }

@@ -138,6 +138,9 @@ class ScenarioRun:
                 loader_cpus_busy=cpus_busy,
                 open=line.open,
                 target_exit=died.exit if died else "",
+                unsettled_after_s=(
+                    line.settle.waited_s if line.settle and not line.settle.settled else None
+                ),
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:

@@ -45,6 +45,9 @@ class Observation:
     loader_cpus_busy: float | None  # the loader CPUs' busy share, whatever ran on them
     open: OpenLoad | None
     target_exit: str  # "" while the target lived through the cell, else how it ended
+    # The target was still answering slowly after the settle wait (an earlier phase's
+    # backlog): seconds waited, or None when it settled (or was not checked).
+    unsettled_after_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,12 @@ class Verdict:
 def judge(obs: Observation) -> Verdict:
     if obs.target_exit:
         return Verdict(CellStatus.FAILED, f"target-died: {obs.target_exit}")
+    if obs.unsettled_after_s is not None:
+        return Verdict(
+            CellStatus.INVALID,
+            f"target-backlogged: it was still answering requests queued by an earlier phase "
+            f"after {obs.unsettled_after_s:.0f} s; this window measured that backlog",
+        )
     if obs.requests == 0:
         return Verdict(CellStatus.INVALID, "no-requests: nothing completed in the window")
     for who, value in (

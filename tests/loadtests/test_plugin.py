@@ -4,6 +4,7 @@ distributed merge, custom SSE/WS users, shutdown."""
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import subprocess
 import threading
@@ -18,6 +19,7 @@ from hdrh.histogram import HdrHistogram
 from .conftest import (
     LOADTESTS,
     LOCUST,
+    ROOT,
     free_port,
     phase,
     read_lines,
@@ -233,10 +235,19 @@ def test_sse_streams_reconnect_and_gauges(tiny: str, tmp_path: Path) -> None:
 
 def test_ws_echo_and_broadcast(tiny: str, tmp_path: Path) -> None:
     out = tmp_path / "echo.jsonl"
-    plan = write_plan(tmp_path / "p.json", "ws_echo", "closed", [phase("e", tiny, users=4)])
+    plan = write_plan(
+        tmp_path / "p.json",
+        "ws_echo",
+        "closed",
+        [phase("e", tiny, users=4), phase("f", tiny, users=3)],
+    )
     res = run_locust("ws_echo", "--tb-plan", str(plan), "--tb-out", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
-    (line,) = read_lines(out)
+    line, second = read_lines(out)
+    # Handshakes happen as users start, before the window; each phase carries its own.
+    assert line["requests"]["WS ws connect"]["count"] == 4
+    assert second["requests"]["WS ws connect"]["count"] == 3
+    assert 0 < _hist(line["requests"]["WS ws connect"]).get_value_at_percentile(50) < 1_000_000
     rtt = line["requests"]["WS ws-echo rtt"]
     assert rtt["count"] > 100 and rtt["failures"] == 0
     assert rtt["count"] == line["counters"]["ws_messages"]
@@ -319,3 +330,48 @@ def test_second_tiny_server_helper_works() -> None:
         assert url.startswith("http://127.0.0.1:")
     finally:
         stop(proc)
+
+
+def test_phase_waits_for_a_quiet_target_and_says_when_it_is_not(tiny: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    quiet = {**phase("q", tiny, users=1, measure=0.5), "settle_url": f"{tiny}/json"}
+    # /delay?ms=400 never answers within the 100 ms a quiet server needs: a backlogged target
+    busy = {**phase("b", tiny, users=1, measure=0.5), "settle_url": f"{tiny}/delay?ms=400"}
+    plan = tmp_path / "p.json"
+    plan.write_text(
+        json.dumps(
+            {"schema": 1, "scenario": "json", "model": "closed", "phases": [quiet, busy],
+             "params": {}, "settle_s": 1.5}
+        )
+    )  # fmt: skip
+    res = run_locust("json", "--tb-plan", str(plan), "--tb-out", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    first, second = read_lines(out)
+    assert first["settle"]["settled"] is True and first["settle"]["waited_s"] < 0.5
+    assert second["settle"]["settled"] is False
+    assert 1.5 <= second["settle"]["waited_s"] < 3.0  # bounded by the plan's settle_s
+    assert second["total"]["count"] > 0  # the phase still runs (the runner marks it invalid)
+
+
+def test_open_model_counts_latency_from_the_intended_send_time(tiny: str, tmp_path: Path) -> None:
+    """The loop is blocked 200 ms of every 500 (lagging.py): 40 % of the sends start late by
+    up to 200 ms. From the actual send /json takes a millisecond or two; from the intended
+    send time (no coordinated omission hidden) the upper percentiles carry the lag."""
+    out = tmp_path / "out.jsonl"
+    plan = write_plan(
+        tmp_path / "p.json",
+        "lagging",
+        "open",
+        [phase("o", tiny, users=100, rate=50.0, warmup=0.2, measure=2.0)],
+    )
+    cmd = [
+        LOCUST, "-f", str(Path(__file__).parent / "lagging.py"), "--headless", "--only-summary",
+        "--tb-plan", str(plan), "--tb-out", str(out),
+    ]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=str(ROOT))
+    assert res.returncode == 0, res.stderr[-2000:]
+    (line,) = read_lines(out)
+    assert line["open"]["late"] > 0.25 * line["open"]["sent"]
+    h = _hist(line["requests"]["GET /json"])
+    assert h.get_value_at_percentile(85) > 40_000, h.get_value_at_percentile(85)
+    assert h.get_value_at_percentile(99) > 120_000, h.get_value_at_percentile(99)
