@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "loadtests"))
 
-import gevent  # noqa: E402
-from locust import FastHttpUser, events, task  # noqa: E402
-from twinload import setup  # noqa: E402
+import gevent
+from locust import FastHttpUser, events, task
+from twinload import setup
 
 HOG_S = 0.200
 EVERY_S = 0.500
