@@ -14,6 +14,7 @@ import httpx
 import psutil
 import pytest
 
+from apps.common.settings import DatabaseURL
 from twinbench.ports import free_port
 
 TWINBENCH = [sys.executable, "-m", "twinbench"]
@@ -32,6 +33,9 @@ def test_targets_prints_one_line_per_target_beginning_with_its_name() -> None:
     assert "fastapi-uvicorn" in names and "flask-waitress" in names
     sync = next(t for t in as_json if t["name"] == "flask-gunicorn-sync")
     assert "websocket" in sync["unsupported"] and "websocket" not in sync["features"]
+    # SSE is served, within a limit that is stated (gunicorn's --timeout cuts long streams).
+    assert "sse" in sync["features"] and "120 s" in sync["limits"]["sse"]
+    assert out.stdout.splitlines()[0].endswith("; no websocket; sse limited")
 
 
 @pytest.mark.parametrize(
@@ -44,15 +48,69 @@ def test_targets_prints_one_line_per_target_beginning_with_its_name() -> None:
         (("serve", "fastapi-uvicorn", "--database", "mysql://x/y"), "mysql://x/y"),
         (("db", "init", "--database", "postgresql://root@127.0.0.1:9/x"), "cannot reach"),
         (("targets", "--bogus"), "--bogus"),
+        # urlsplit's ValueError ("Invalid IPv6 URL") was a traceback.
+        (("db", "init", "--database", "postgresql://[bad"), "postgresql://[bad"),
+        (
+            ("serve", "fastapi-uvicorn", "--port", "{port}", "--database", "postgresql://[bad"),
+            "postgresql://[bad",
+        ),
+        # sqlite3.DatabaseError from a file that is not a database was a traceback.
+        (("db", "init", "--database", "sqlite:///{notadb}"), "file is not a database"),
+        (
+            ("serve", "fastapi-uvicorn", "--port", "{port}", "--database", "sqlite:///{notadb}"),
+            "file is not a database",
+        ),
+        # "port 8000 ... is busy (Name or service not known)" named the wrong problem.
+        (("serve", "fastapi-uvicorn", "--host", "nosuchhost.invalid"), "'nosuchhost.invalid'"),
+        # --threads was silently ignored where there is no thread pool.
+        (("serve", "fastapi-uvicorn", "--port", "{port}", "--threads", "4"), "--threads 4"),
+        (("serve", "flask-gunicorn-sync", "--port", "{port}", "--threads", "2"), "no thread pool"),
+        # --upstream was not validated at all.
+        (("serve", "fastapi-uvicorn", "--upstream", "http://10.1.2.3:8100"), "loopback"),
+        (("serve", "fastapi-uvicorn", "--upstream", "https://127.0.0.1:8100"), "http://"),
+        (("serve", "fastapi-uvicorn", "--upstream", "127.0.0.1:8100"), "'127.0.0.1:8100'"),
+        (("serve", "fastapi-uvicorn", "--upstream", "http://127.0.0.1:x"), "http://127.0.0.1:x"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], needle: str) -> None:
-    out = run(*args)
+def test_bad_input_is_one_line_and_exit_2(
+    args: tuple[str, ...], needle: str, tmp_path: Path
+) -> None:
+    notadb = tmp_path / "notes.txt"
+    notadb.write_text("this is not an SQLite database, just some text\n" * 200)
+    out = run(*(a.format(port=free_port(), notadb=notadb) for a in args))
+    assert_one_line_exit_2(out, needle)
+
+
+def assert_one_line_exit_2(out: subprocess.CompletedProcess[str], needle: str) -> None:
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("twinbench: error:"), out.stderr
     assert needle in lines[0]
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", ["db", "serve"])
+def test_database_refusing_the_work_is_one_line_and_exit_2(
+    pg_database: DatabaseURL, command: str
+) -> None:
+    """Reachable, but every write fails (a read-only server): psycopg.Error after connecting
+    was a traceback."""
+    read_only = pg_database.url + "?options=-c%20default_transaction_read_only%3Don"
+    args = (
+        ("db", "init", "--database", read_only)
+        if command == "db"
+        else ("serve", "fastapi-uvicorn", "--port", str(free_port()), "--database", read_only)
+    )
+    assert_one_line_exit_2(run(*args), "read-only transaction")
+
+
+def test_no_arguments_prints_the_usage_and_exits_2() -> None:
+    out = run()
+    assert out.returncode == 2
+    text = out.stdout + out.stderr
+    assert "Usage: twinbench" in text and "Commands:" in text and "serve" in text
+    assert "error:" not in text
 
 
 def test_busy_port_is_exit_2() -> None:

@@ -57,3 +57,29 @@ def test_unreachable_postgres_is_one_clear_line() -> None:
     with pytest.raises(DatabaseUnavailableError, match=r"cannot reach postgresql://root@127") as e:
         check_reachable(db)
     assert "\n" not in str(e.value)
+
+
+def test_resolve_turns_a_mangled_url_into_a_usage_error() -> None:
+    # urlsplit raises ValueError("Invalid IPv6 URL"): it reached the user as a traceback.
+    with pytest.raises(UsageError, match=r"postgresql://\[bad"):
+        resolve_database("postgresql://[bad")
+
+
+def test_sqlite_file_that_is_not_a_database_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database\n" * 100)
+    with pytest.raises(DatabaseUnavailableError, match="file is not a database") as e:
+        init_database(resolve_database(f"sqlite:///{path}"))
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.postgres
+def test_postgres_refusing_writes_is_one_clear_line(pg_database: DatabaseURL) -> None:
+    read_only = DatabaseURL(
+        DatabaseKind.POSTGRES,
+        pg_database.url + "?options=-c%20default_transaction_read_only%3Don",
+    )
+    check_reachable(read_only)  # it answers...
+    with pytest.raises(DatabaseUnavailableError, match="read-only transaction") as e:
+        init_database(read_only)  # ...but refuses the work
+    assert "cannot initialise postgresql://" in str(e.value) and "\n" not in str(e.value)

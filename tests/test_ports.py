@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from twinbench.errors import PortBusyError, UsageError
-from twinbench.ports import check_port_free, free_port, is_loopback
+from twinbench.ports import check_loopback_http_url, check_port_free, free_port, is_loopback
 
 
 def test_free_port_is_bindable() -> None:
@@ -42,3 +42,49 @@ def test_out_of_range_port() -> None:
 )
 def test_is_loopback(host: str, ok: bool) -> None:
     assert is_loopback(host) is ok
+
+
+def test_unresolvable_host_is_named_as_such() -> None:
+    # It used to say "port 8000 on nosuchhost.invalid is busy (Name or service not known)".
+    with pytest.raises(UsageError, match=r"'nosuchhost\.invalid' cannot be resolved") as exc:
+        check_port_free("nosuchhost.invalid", 8000)
+    assert not isinstance(exc.value, PortBusyError) and "busy" not in str(exc.value)
+
+
+def test_address_of_another_machine_is_not_called_busy() -> None:
+    # TEST-NET-1 (RFC 5737): never an address of this machine.
+    with pytest.raises(UsageError, match=r"'192\.0\.2\.1' is not an address of this machine"):
+        check_port_free("192.0.2.1", free_port())
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("http://127.0.0.1:8100", "http://127.0.0.1:8100"),
+        ("http://127.0.0.1:8100/", "http://127.0.0.1:8100"),
+        ("http://localhost:9/prefix", "http://localhost:9/prefix"),
+        ("http://[::1]:8100", "http://[::1]:8100"),
+    ],
+)
+def test_loopback_http_urls_are_accepted(url: str, base: str) -> None:
+    assert check_loopback_http_url(url, "--upstream") == base
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:8100",
+        "127.0.0.1:8100",
+        "http://10.0.0.1:8100",
+        "http://example.com",
+        "http://127.0.0.1:x",
+        "http://127.0.0.1:70000",
+        "http://[bad",
+        "http://127.0.0.1:8100?ms=3",
+        "http://user:pw@127.0.0.1:8100",
+        "",
+    ],
+)
+def test_other_upstream_urls_are_usage_errors(url: str) -> None:
+    with pytest.raises(UsageError, match="--upstream"):
+        check_loopback_http_url(url, "--upstream")

@@ -100,3 +100,26 @@ def test_bad_placeholder_is_a_usage_error() -> None:
     )
     with pytest.raises(UsageError, match="placeholder"):
         t.render_argv(python="py", host="h", port=1, workers=1)
+
+
+def test_threads_only_where_the_command_takes_them() -> None:
+    reg = default_registry()
+    for name in ("flask-gunicorn-gthread", "flask-waitress"):
+        reg.get(name).check_threads(7)
+        argv = reg.get(name).render_argv(python="py", host="h", port=1, workers=1, threads=7)
+        assert "7" in argv or "--threads=7" in argv
+    for name in ("flask-gunicorn-sync", "flask-gunicorn-gevent", "fastapi-uvicorn"):
+        reg.get(name).check_threads(None)  # not given: nothing to refuse
+        with pytest.raises(UsageError, match=f"--threads 2: {name} has no thread pool"):
+            reg.get(name).check_threads(2)
+
+
+def test_sync_sse_limit_names_the_worker_timeout_it_runs_with() -> None:
+    from twinbench.registry import GUNICORN_TIMEOUT_S
+
+    sync = default_registry().get("flask-gunicorn-sync")
+    assert sync.supports(Feature.SSE)
+    note = sync.limits[Feature.SSE]
+    argv = sync.render_argv(python="py", host="h", port=1, workers=1)
+    assert argv[argv.index("--timeout") + 1] == str(GUNICORN_TIMEOUT_S)
+    assert f"{GUNICORN_TIMEOUT_S} s" in note and "cut" in note

@@ -248,16 +248,24 @@ cli.add_command(summary)
 
 
 # -- entry point ---------------------------------------------------------------------------
+# click >= 8.2 raises this (a UsageError whose message is the whole help) for a group called
+# without a command; click 8.1 printed the help itself and exited 0.
+_NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
+    cls for cls in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if cls is not None
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="twinbench", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS_IS_HELP as exc:
         # `twinbench` (or `twinbench db`) alone: the help is the answer, as click prints it
         # by default; it is not an error message, so it does not get the one-line prefix.
+        assert isinstance(exc, click.UsageError)
         exc.show()
-        return exc.exit_code
+        return 2
     except click.Abort:
         _say("twinbench: interrupted")
         return 130
