@@ -32,7 +32,7 @@ SIMPLE = {  # scenario → the one request path it sends
     "queries": "/queries?queries=20",
     "fortunes": "/fortunes",
     "updates": "/updates?queries=5",
-    "upstream": "/api/upstream?ms=20",
+    "upstream": "/api/upstream?ms=50",  # smoke: one 50 ms wait
 }
 
 

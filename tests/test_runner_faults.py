@@ -164,3 +164,26 @@ def test_distributed_loader_merges_workers(tmp_path: Path) -> None:
         assert cell.loader_processes == 2 and cell.requests[0].count > 0, cell.cell_id
     logs = {p.name for p in (tmp_path / "run" / "logs").iterdir()}
     assert {"locust-json-master.stderr.log", "locust-json-worker2.stderr.log"} <= logs
+
+
+@pytest.mark.timeout(120)
+def test_a_target_that_cannot_start_fails_its_cells_and_the_run_goes_on(tmp_path: Path) -> None:
+    config = tmp_path / "twinbench.toml"
+    config.write_text(
+        '[[target]]\nname = "broken"\napp = "flask"\n'
+        'command = ["{python}", "-c", "import sys; print(\'no such module: shop\', '
+        'file=sys.stderr); sys.exit(3)", "{port}"]\n'
+    )
+    done = subprocess.run(
+        cli_args(tmp_path, "--profile", "smoke", "--config", str(config),
+                 "--targets", "broken,fastapi-uvicorn", "--scenarios", "json"),
+        capture_output=True, text=True, timeout=100,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = load_run(tmp_path / "run")
+    assert run.complete
+    by_target = {c.config.target: c for c in run.cells}
+    broken = by_target["broken"]
+    assert broken.status is CellStatus.FAILED and broken.reason.startswith("start-failed")
+    assert "no such module: shop" in broken.stderr_tail
+    assert by_target["fastapi-uvicorn"].requests[0].count > 0  # the other target still ran

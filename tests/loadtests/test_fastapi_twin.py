@@ -1,14 +1,18 @@
-"""json, api, sse and ws_echo against the real FastAPI twin (uvicorn, SQLite)."""
+"""The scenarios against the real FastAPI twin (uvicorn, SQLite, the mock upstream): through
+the plugin's plan, and as a user runs them, with plain `locust -f` and no plugin option."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from twinbench.scenarios import scenario_names
 
 from .conftest import ROOT, VENV_BIN, free_port, phase, read_lines, run_locust, stop, wait_http
 from .conftest import write_plan as _plan
@@ -21,7 +25,17 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (ROOT / "apps" / "fastapi_app" / "__init__.py").exists():
         pytest.skip("apps/fastapi_app does not exist yet")
     db = tmp_path_factory.mktemp("db") / "twin.sqlite3"
-    env = dict(os.environ, TWINBENCH_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    up_port = free_port()
+    upstream = subprocess.Popen(
+        [sys.executable, "-m", "apps.upstream", "--port", str(up_port)],
+        cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    env = dict(
+        os.environ,
+        TWINBENCH_DATABASE_URL=f"sqlite:///{db}",
+        TWINBENCH_UPSTREAM_URL=f"http://127.0.0.1:{up_port}",
+        PYTHONPATH=str(ROOT),
+    )
     subprocess.run(
         [sys.executable, "-m", "twinbench", "db", "init", "--database", f"sqlite:///{db}"],
         env=env, cwd=str(ROOT), check=True, timeout=60, capture_output=True,
@@ -34,10 +48,12 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(url + "/json")
+        wait_http(f"http://127.0.0.1:{up_port}/health")
+        wait_http(url + "/health")
         yield url
     finally:
         stop(proc)
+        stop(upstream)
 
 
 @pytest.mark.parametrize("scenario", ["json", "api", "sse", "ws_echo"])
@@ -62,3 +78,18 @@ def test_scenario_against_fastapi_twin(twin: str, scenario: str, tmp_path: Path)
     if scenario == "ws_echo":
         assert line["requests"]["WS ws-echo rtt"]["count"] == line["counters"]["ws_messages"]
         assert line["gauges"]["connections_held"]["max"] == 3
+
+
+@pytest.mark.parametrize("scenario", scenario_names())
+def test_plain_locust_runs_every_scenario(twin: str, scenario: str) -> None:
+    """What a user types: `locust -f loadtests/<name>.py --host URL`, defaults only."""
+    res = subprocess.run(
+        [str(VENV_BIN / "locust"), "-f", f"loadtests/{scenario}.py", "--host", twin,
+         "--headless", "-u", "3", "-r", "3", "-t", "2s", "--only-summary"],
+        capture_output=True, text=True, timeout=60, cwd=str(ROOT),
+    )  # fmt: skip
+    # Locust exits 1 when any request failed: 0 means every request it made succeeded.
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    total = re.search(r"^\s*Aggregated\s+(\d+)\s+(\d+)", res.stdout + res.stderr, re.M)
+    assert total is not None and int(total.group(1)) > 0, res.stderr[-2000:]
+    assert int(total.group(2)) == 0

@@ -155,8 +155,34 @@ async def ws_broadcast(ws: WebSocket) -> None:
         BROADCAST.discard(ws)
 
 
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+class LogTimes:
+    """ASGI middleware: append time.time_ns() of every finished HTTP response to a file, so
+    a test can count what the server answered inside a measured window."""
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app = app
+        self.fh = open(path, "a", buffering=1)  # noqa: SIM115 (lives as long as the server)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+
+        async def timed_send(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.fh.write(f"{time.time_ns()} {scope['path']}\n")
+
+        await self.app(scope, receive, timed_send)
+
+
 app = Starlette(
     routes=[
+        Route("/health", health),
         Route("/json", json_ep),
         Route("/plaintext", plaintext),
         Route("/delay", delay),
@@ -175,6 +201,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("--sse-drop-after", type=int, default=0)
+    parser.add_argument("--log-times", help="append each response's time.time_ns() here")
     args = parser.parse_args()
     DROP_AFTER[0] = args.sse_drop_after
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    served: Any = LogTimes(app, args.log_times) if args.log_times else app
+    uvicorn.run(served, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
