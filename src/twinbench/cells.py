@@ -181,6 +181,8 @@ def figures(line: PhaseLine, res: Resources, sc: Scenario) -> dict[tuple[str, st
         out[(t, "open_sent")] = line.open.sent
         out[(t, "open_late")] = line.open.late
         out[(t, "open_dropped")] = line.open.dropped
+        if line.open.intended:
+            out[(t, "send_rate_ratio")] = line.open.sent / line.open.intended
     for g, v in sorted(line.gauges.items()):
         out[(t, f"gauge_{g}_max")] = float(v.get("max", 0.0))
         out[(t, f"gauge_{g}_mean")] = float(v.get("mean", 0.0))
