@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint bench microbench upstream-bench clean help
+.PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling clean help
 
 help:
 	@echo "make install     create .venv and install twinbench, the apps, servers and tools"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint        ruff and mypy"
 	@echo "make microbench  in-process pytest-benchmark of /json, /db, POST /api/items"
 	@echo "make upstream-bench  capacity of the mock upstream (5,000 concurrent waits)"
+	@echo "make loader-ceiling  requests/s one Locust process makes on one core (/plaintext)"
 
 install: $(STAMP)
 
@@ -55,6 +56,9 @@ microbench: install
 
 upstream-bench: install
 	$(BIN)/python scripts/upstream_capacity.py
+
+loader-ceiling: install
+	$(BIN)/python scripts/loader_ceiling.py
 
 clean:
 	rm -rf $(VENV) .twinbench .pytest_cache .mypy_cache .ruff_cache
