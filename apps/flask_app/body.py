@@ -6,14 +6,34 @@ import contextlib
 from typing import IO
 
 from flask import Response, request
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 from apps.common.errors import MAX_BODY_BYTES
 
 _READ_CHUNK = 64 * 1024
 
 
+class UnreadableBody(BadRequest):
+    """The server could not de-frame the body (a malformed chunk size, say): a 400, whose
+    contract code is malformed_json, as for any body that is not JSON."""
+
+
 def read_body() -> bytes:
+    """The request body, at most MAX_BODY_BYTES of it, else 413; 400 if it cannot be read.
+
+    gunicorn parses chunked framing lazily, while the app reads, and raises its own
+    exceptions (InvalidChunkSize, ChunkMissingTerminator: not OSError) from `read()`; they
+    were a 500 with a traceback. waitress and uvicorn refuse such a body before the app.
+    """
+    try:
+        return _read_body()
+    except (RequestEntityTooLarge, ClientDisconnected):
+        raise
+    except Exception as exc:
+        raise UnreadableBody() from exc
+
+
+def _read_body() -> bytes:
     """The request body, at most MAX_BODY_BYTES of it, else 413.
 
     With a Content-Length (already checked against the limit in a before_request hook),
@@ -55,8 +75,10 @@ def drain_unread_body(response: Response) -> Response:
     length = request.content_length
     if not length and "Transfer-Encoding" not in request.headers:
         return response  # no body: the hot path costs two lookups
-    # A client that hung up mid-body has no use for the answer: not an error here.
-    with contextlib.suppress(ClientDisconnected, OSError):
+    # A client that hung up mid-body has no use for the answer, and a body whose framing the
+    # server refused (gunicorn's ParseException subclasses) cannot be drained: the answer is
+    # decided either way, and the server closes a connection it cannot parse.
+    with contextlib.suppress(Exception):
         if "wsgi.input_terminated" in request.environ:
             # gunicorn and waitress end the raw stream at the end of the body (by length or
             # chunked), so reading it to EOF never blocks, even after a view read some of it.

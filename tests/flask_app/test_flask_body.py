@@ -117,3 +117,36 @@ def test_unsupported_media_type_body_is_drained(app: Flask) -> None:
     )
     assert response.status_code == 415
     assert stream.tell() == 70_000
+
+
+class InvalidChunkSize(Exception):
+    """Like gunicorn's: a ParseException subclass, not an OSError."""
+
+
+class _BadChunks(io.BytesIO):
+    """What gunicorn's body reader does on a malformed chunk size: raise from read()."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise InvalidChunkSize("Invalid chunk size: b'zz'")
+
+    def readline(self, size: int | None = -1) -> bytes:
+        raise InvalidChunkSize("Invalid chunk size: b'zz'")
+
+
+def test_a_body_the_server_cannot_decode_is_400_malformed_json(app: Flask) -> None:
+    # It was a 500 with a traceback under gunicorn (its InvalidChunkSize escaped the view).
+    client = app.test_client()
+    response = client.post(
+        "/api/items",
+        input_stream=_BadChunks(),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_draining_a_body_the_server_cannot_decode_is_not_an_error(app: Flask) -> None:
+    with _chunked_stream(app, _BadChunks()):
+        response = Response("x")
+        assert drain_unread_body(response) is response
