@@ -67,6 +67,38 @@ SEQUENCE: list[tuple[str, str, Any, dict[str, str]]] = [
     ("OPTIONS", "/api/items", None, {}),
     ("HEAD", "/json", None, {}),
     ("GET", "/nowhere", None, {}),
+    # Ids that are not a valid in-range id, any length, every method: 404 in both (FastAPI
+    # gave a 500 past 4300 digits, Flask 405 for PUT/DELETE). 4,001 digits is the longest
+    # the Flask twin's gunicorn lets through (request lines ≤ 4094 bytes).
+    *[
+        (
+            method,
+            f"/api/items/{item_id}",
+            {"name": "x", "price": 1} if method == "PUT" else None,
+            {},
+        )
+        for item_id in ("2147483648", "9" * 20, "1" + "0" * 4000, "0" * 4000 + "1")
+        for method in ("GET", "PUT", "DELETE")
+    ],
+    # The body before the id: 422 (or 400), not 404, for an out-of-range id (FastAPI gave 404).
+    ("PUT", "/api/items/0", {"name": ""}, {}),
+    ("PUT", "/api/items/2147483648", {"name": "x", "price": True}, {}),
+    ("PUT", "/api/items/" + "9" * 4000, {"price": "3"}, {}),
+    ("PUT", "/api/items/0", b"{", J),
+    ("PUT", "/api/items/0", b'{"name": "x", "price": 1}', {"content-type": "text/plain"}),
+    # Strict price: true and "3" are the wrong type.
+    ("POST", "/api/items", {"name": "x", "price": True}, {}),
+    ("POST", "/api/items", {"name": "x", "price": "3"}, {}),
+    ("POST", "/api/items", {"name": "x", "price": 3}, {}),
+    # TechEmpower counts: only ASCII digits are an integer; huge ones clamp to 500.
+    ("GET", "/queries?queries=1_0", None, {}),
+    ("GET", "/queries?queries=%2B3", None, {}),
+    ("GET", "/queries?queries=%D9%A3", None, {}),
+    ("GET", "/queries?queries=" + "9" * 4000, None, {}),
+    ("GET", "/cached-queries?count=%207%20", None, {}),
+    # Plain HTTP to a WebSocket-only path, any method: 404 (Flask gave 405 for POST).
+    *[(method, "/ws/echo", None, {}) for method in ("GET", "POST", "PUT", "DELETE", "OPTIONS")],
+    ("POST", "/ws/broadcast", b"{}", J),
     ("GET", "/health", None, {}),
 ]
 

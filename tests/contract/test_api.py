@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import httpx
 import pytest
+from support.raw import raw_request
 from support.served import Served
 
 from apps.common.cpu import cpu_work
+from twinbench.registry import App, Server
 
 ITEM = {"name": "widget", "price": 9.5, "tags": ["a", "b"]}
 
@@ -75,7 +78,10 @@ def test_list_pages_in_id_order(server: Served) -> None:
         ({"name": "", "price": 1}, {("name", "string_too_short")}),
         ({"name": "x" * 101, "price": 1}, {("name", "string_too_long")}),
         ({"name": "x", "price": -1}, {("price", "greater_than_equal")}),
-        ({"name": "x", "price": "cheap"}, {("price", "float_parsing")}),
+        ({"name": "x", "price": "cheap"}, {("price", "float_type")}),
+        # Strict: a JSON number only; lax mode took `true` as 1.0 and "3" as 3.0.
+        ({"name": "x", "price": True}, {("price", "float_type")}),
+        ({"name": "x", "price": "3"}, {("price", "float_type")}),
         ({"name": "x", "price": 1, "tags": ["t"] * 11}, {("tags", "too_long")}),
         ({"name": "x", "price": 1, "tags": ["ok", "y" * 31]}, {("tags.1", "string_too_long")}),
         ({"name": "x", "price": 1, "colour": "red"}, {("colour", "extra_forbidden")}),
@@ -151,12 +157,92 @@ def test_chunked_body_over_one_mib_is_413(server: Served) -> None:
     resp = server.client.post(
         "/api/items", content=chunks(), headers={"content-type": "application/json"}
     )
-    assert resp.status_code == 413, resp.text[:200]
+    assert_error(resp, 413, "payload_too_large")
 
 
-@pytest.mark.parametrize("item_id", ["abc", "0", "-1", "99999999999", "1.5"])
-def test_bad_ids_are_404(server: Served, item_id: str) -> None:
-    assert_error(server.client.get(f"/api/items/{item_id}"), 404, "not_found")
+# Long ids that fit every server's request line (gunicorn refuses lines over 4094 bytes
+# itself, CONTRACT.md "Answers that come from the server"): "DELETE /api/items/<4001 digits>
+# HTTP/1.1" is 4028 bytes.
+LONG_IDS = ["9" * 11, "9" * 20, "1" + "0" * 4000, "0" * 3990 + "1" + "0" * 10]
+# Past Python's 4300-digit int() limit: this was a 500 on FastAPI, a 405 for PUT/DELETE on
+# Flask. Only servers without gunicorn's request-line limit let it reach the app.
+HUGE_ID = "9" * 5000
+GUNICORN_REQUEST_LINE_LIMIT = 4094
+
+
+def _gunicorn_parses_requests(server: Served) -> bool:
+    """gunicorn parses HTTP itself for its sync, gthread and gevent workers; the uvicorn
+    worker class brings uvicorn's parser."""
+    return server.target.server is Server.GUNICORN and server.target.app is App.FLASK
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("item_id", ["abc", "0", "-1", "2147483648", "1.5", "%D9%A3", *LONG_IDS])
+def test_bad_ids_are_404(server: Served, item_id: str, method: str) -> None:
+    body = {"json": ITEM} if method == "PUT" else {}
+    assert_error(server.client.request(method, f"/api/items/{item_id}", **body), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_id_past_the_int_digit_limit_is_404(server: Served, method: str) -> None:
+    body = {"json": ITEM} if method == "PUT" else {}
+    path = f"/api/items/{HUGE_ID}"
+    if _gunicorn_parses_requests(server):
+        # The server's own answer, before the app: not JSON, and without the Server and
+        # Date headers (the documented exception), so not through the checking client.
+        resp = httpx.request(method, server.base_url + path, trust_env=False, **body)
+        assert resp.status_code == 414, resp.text[:200]
+        assert not resp.headers.get("content-type", "").startswith("application/json")
+        return
+    assert_error(server.client.request(method, path, **body), 404, "not_found")
+
+
+@pytest.mark.parametrize("item_id", ["0", "2147483648", "1" + "0" * 4000])
+def test_put_checks_the_body_before_the_id(server: Served, item_id: str) -> None:
+    # CONTRACT.md: the body (400, then 422) before the item id (404).
+    err = assert_error(
+        server.client.put(f"/api/items/{item_id}", json={"name": ""}), 422, "validation_error"
+    )
+    assert fields(err) == {("name", "string_too_short"), ("price", "missing")}
+    resp = server.client.put(
+        f"/api/items/{item_id}", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert_error(resp, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/ws/echo", "/ws/broadcast"])
+def test_plain_http_to_a_websocket_path_is_404(server: Served, method: str, path: str) -> None:
+    resp = server.client.request(method, path)
+    assert resp.status_code == 404
+    if method != "HEAD":
+        assert_error(resp, 404, "not_found")
+
+
+MALFORMED = {
+    "bad-chunk-size": b"POST /api/items HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/json\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    "bad-content-length": b"POST /api/items HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n"
+    b"Content-Type: application/json\r\nConnection: close\r\n\r\n{}",
+    "garbage-start-line": b"GARBAGE\r\n\r\n",
+    "request-line-70k": b"GET /json?x=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: t\r\n"
+    b"Connection: close\r\n\r\n",
+    "header-300k": b"GET /json HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 300_000 + b"\r\n"
+    b"Connection: close\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("raw", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_http_is_never_a_5xx(server: Served, raw: bytes) -> None:
+    """Bad framing is answered (by the app with the JSON error body, or by the server with
+    its own 4xx, CONTRACT.md) and never a 5xx; `serve` fails on any traceback at the end."""
+    resp = raw_request(server.config.port, raw)
+    assert resp.status < 500, (resp.status, resp.body[:200])
+    if resp.status >= 400 and resp.headers.get("content-type", "").startswith("application/json"):
+        body = json.loads(resp.body)
+        assert set(body["error"]) == {"code", "message", "details"}
+        if resp.status == 400:
+            assert body["error"]["code"] == "malformed_json"
 
 
 def test_unknown_path_is_404(server: Served) -> None:

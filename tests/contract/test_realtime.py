@@ -7,7 +7,9 @@ import time
 from typing import Any
 
 import pytest
+from support.headers import check_common_headers
 from support.served import Served
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from twinbench.registry import Feature
@@ -111,3 +113,36 @@ def test_ws_broadcast_reaches_three_clients(server: Served) -> None:
         assert [ws.recv(timeout=5) for ws in (a, b, c)] == ["from a"] * 3
         c.send(b"bin")
         assert [ws.recv(timeout=5) for ws in (a, b, c)] == [b"bin"] * 3
+
+
+@pytest.mark.parametrize("path", ["/ws/echo", "/ws/broadcast"])
+def test_ws_handshake_answer_matches_the_registry(server: Served, path: str) -> None:
+    """Where the registry says "no websocket", the handshake gets the contract's 501 with
+    the JSON error body, at once, and the server goes on serving (a gunicorn sync worker
+    used to accept the upgrade and be held by it). Elsewhere the upgrade succeeds."""
+    started = time.perf_counter()
+    if server.target.supports(Feature.WEBSOCKET):
+        with connect(server.ws_url + path, open_timeout=10) as ws:
+            ws.send("ping")
+            assert ws.recv(timeout=5) == "ping"
+        return
+    with pytest.raises(InvalidStatus) as refused:
+        connect(server.ws_url + path, open_timeout=10).close()
+    took = time.perf_counter() - started
+    response = refused.value.response
+    assert response.status_code == 501, response
+    assert took < 3, f"the 501 took {took:.1f} s"
+    headers = {name: value for name, value in response.headers.raw_items()}
+    check_common_headers("GET", 501, headers)
+    assert response.headers["content-type"].startswith("application/json")
+    assert json.loads(response.body) == {
+        "error": {
+            "code": "not_implemented",
+            "message": "This server configuration cannot upgrade connections to WebSocket",
+            "details": [],
+        }
+    }
+    # The single worker was not taken over: a plain request is served at once.
+    started = time.perf_counter()
+    assert server.client.get("/json", timeout=5).status_code == 200
+    assert time.perf_counter() - started < 2

@@ -18,6 +18,7 @@ from twinbench.ports import free_port
 from twinbench.registry import Feature, Target, default_registry
 from twinbench.servers import ServeConfig, target_process
 
+from .headers import assert_common_headers
 from .procs import running
 
 
@@ -41,6 +42,26 @@ class Served:
         if not self.target.supports(feature):
             why = self.target.unsupported[feature]
             pytest.skip(reason=f"unsupported feature on {self.target.name}: {why}")
+
+    def all_worlds(self) -> dict[int, int]:
+        """Every World row's randomNumber, read straight from the database."""
+        if self.database.kind is DatabaseKind.POSTGRES:
+            with psycopg.connect(self.database.url) as conn:
+                rows: list[Any] = conn.execute("SELECT id, randomnumber FROM world").fetchall()
+        else:
+            with sqlite3.connect(self.database.sqlite_path) as conn:
+                rows = conn.execute("SELECT id, randomnumber FROM world").fetchall()
+        return {int(i): int(n) for i, n in rows}
+
+    def set_worlds(self, numbers: dict[int, int]) -> None:
+        """Write randomNumbers straight into the database, behind the app's back."""
+        params = [(n, i) for i, n in numbers.items()]
+        if self.database.kind is DatabaseKind.POSTGRES:
+            with psycopg.connect(self.database.url) as conn, conn.cursor() as cur:
+                cur.executemany("UPDATE world SET randomnumber = %s WHERE id = %s", params)
+        else:
+            with sqlite3.connect(self.database.sqlite_path, timeout=30) as conn:
+                conn.executemany("UPDATE world SET randomnumber = ? WHERE id = ?", params)
 
     def world(self, ids: list[int]) -> dict[int, int]:
         """randomNumber by id, read straight from the database (not through the app)."""
@@ -79,7 +100,12 @@ def serve(
         upstream_url=upstream,
     )
     proc = target_process(config, log_dir)
-    with running(proc), httpx.Client(base_url=config.base_url, timeout=20, trust_env=False) as c:
+    # Every response through the client is checked for the contract's common headers.
+    hooks = {"response": [assert_common_headers]}
+    with (
+        running(proc),
+        httpx.Client(base_url=config.base_url, timeout=20, trust_env=False, event_hooks=hooks) as c,
+    ):
         yield Served(target, config, database, c)
         # A server that crashed during the tests must not pass silently.
         proc.check_alive()
