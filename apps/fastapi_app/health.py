@@ -26,6 +26,6 @@ async def health(resources: ResourcesDep) -> JSONResponse:
             await resources.db.ping()
     except Exception:
         return error_response(ErrorCode.NOT_READY)
-    if resources.http.is_closed:
+    if resources.http.closed:
         return error_response(ErrorCode.NOT_READY)
     return JSONResponse({"status": "ok"})

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-import httpx
+import aiohttp
 from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
 
@@ -21,7 +21,7 @@ from .upstream import create_client
 @dataclass(frozen=True)
 class Resources:
     db: Database
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     upstream_url: str
     worlds: dict[int, int]  # the /cached-queries cache: id → randomNumber
     hub: BroadcastHub

@@ -51,8 +51,8 @@ def test_lifespan_opens_and_closes_everything(config: AppConfig) -> None:
     with TestClient(create_app(config)) as client:
         resources: Resources = client.app_state["resources"]
         assert len(resources.worlds) == 10_000
-        assert not resources.http.is_closed
-    assert resources.http.is_closed
+        assert not resources.http.closed
+    assert resources.http.closed
     with pytest.raises(ValueError):  # the pool is closed too (aiosqlite: "Connection closed")
         asyncio.run(resources.db.ping())
 

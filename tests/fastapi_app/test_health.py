@@ -43,5 +43,5 @@ def test_database_hanging_is_503(client: TestClient, monkeypatch: pytest.MonkeyP
 
 def test_closed_upstream_client_is_503(client: TestClient) -> None:
     resources: Resources = client.app_state["resources"]
-    client.portal.call(resources.http.aclose)  # type: ignore[union-attr]
+    client.portal.call(resources.http.close)  # type: ignore[union-attr]
     assert_error(client.get("/health"), 503, "not_ready", [])

@@ -1,65 +1,99 @@
-"""fetch_delay: the URL it calls and every way the upstream can fail (→ UpstreamError)."""
+"""fetch_delay: the URL it calls and every way the upstream can fail (→ UpstreamError).
+
+The upstream here is a real aiohttp server on a loopback port (aiohttp's TestServer), so the
+client under test is exercised end to end, sockets included.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from apps.fastapi_app.upstream import LIMITS, TIMEOUT, UpstreamError, create_client, fetch_delay
+from apps.fastapi_app.upstream import TIMEOUT, UpstreamError, create_client, fetch_delay
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _client(handler: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+@pytest.fixture()
+def anyio_backend() -> str:
+    return "asyncio"  # aiohttp runs on asyncio only
+
+
+async def _serve(handler: Handler) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_get("/delay", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+async def _call(handler: Handler, ms: int = 0) -> Any:
+    async for base in _serve(handler):
+        async with create_client() as client:
+            return await fetch_delay(client, base, ms)
 
 
 @pytest.mark.anyio
 async def test_calls_delay_and_returns_its_json() -> None:
-    seen: list[httpx.URL] = []
+    seen: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url)
-        return httpx.Response(200, json={"delay_ms": 12, "nested": [1, {"a": None}]})
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append(str(request.rel_url))
+        return web.json_response({"delay_ms": 12, "nested": [1, {"a": None}]})
 
-    async with _client(handler) as client:
-        body = await fetch_delay(client, "http://up:8100", 12)
-    assert body == {"delay_ms": 12, "nested": [1, {"a": None}]}
-    assert [str(url) for url in seen] == ["http://up:8100/delay?ms=12"]
+    assert await _call(handler, 12) == {"delay_ms": 12, "nested": [1, {"a": None}]}
+    assert seen == ["/delay?ms=12"]
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    "response",
-    [
-        httpx.Response(500, json={"error": "x"}),
-        httpx.Response(404),
-        httpx.Response(200, content=b"not json"),
-    ],
-)
-async def test_bad_responses_raise(response: httpx.Response) -> None:
-    async with _client(lambda request: response) as client:
-        with pytest.raises(UpstreamError):
-            await fetch_delay(client, "http://up", 0)
+async def _status_500(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"error": "x"}, status=500)
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    "error",
-    [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), httpx.RemoteProtocolError("x")],
-)
-async def test_transport_errors_raise(error: Exception) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise error
+async def _status_404(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=404)
 
-    async with _client(handler) as client:
-        with pytest.raises(UpstreamError):
-            await fetch_delay(client, "http://up", 0)
+
+async def _not_json(request: web.Request) -> web.StreamResponse:
+    return web.Response(body=b"not json", content_type="application/json")
+
+
+async def _hang_up(request: web.Request) -> web.StreamResponse:
+    assert request.transport is not None
+    request.transport.close()  # the connection drops without an answer
+    await asyncio.sleep(1)
+    return web.Response()
 
 
 @pytest.mark.anyio
-async def test_client_is_sized_for_concurrency() -> None:
-    assert LIMITS.max_connections is not None and LIMITS.max_connections >= 1000
-    assert TIMEOUT.read is not None and TIMEOUT.read > 10  # the upstream may delay 10 s
+@pytest.mark.parametrize("handler", [_status_500, _status_404, _not_json, _hang_up])
+async def test_bad_answers_raise(handler: Handler) -> None:
+    with pytest.raises(UpstreamError):
+        await _call(handler)
+
+
+@pytest.mark.anyio
+async def test_connection_refused_raises() -> None:
+    async for base in _serve(_status_404):
+        dead = base  # the server is closed once the loop ends
     async with create_client() as client:
-        assert not client.is_closed
+        with pytest.raises(UpstreamError):
+            await fetch_delay(client, dead, 0)
+
+
+@pytest.mark.anyio
+async def test_client_waits_long_enough_and_has_no_connection_cap() -> None:
+    assert TIMEOUT.total is not None and TIMEOUT.total > 10  # the upstream may delay 10 s
+    async with create_client() as client:
+        assert not client.closed
+        assert isinstance(client.connector, aiohttp.TCPConnector)
+        assert client.connector.limit == 0  # the server's concurrency is the only bound
+    assert client.closed

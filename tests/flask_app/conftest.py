@@ -38,10 +38,14 @@ def seed_sqlite(path: Path) -> None:
 
 
 class _UpstreamStub(BaseHTTPRequestHandler):
-    """GET /delay?ms=M -> {"delayed_ms": M}; anything else -> 500 text (a broken upstream)."""
+    """GET /delay?ms=M -> {"delayed_ms": M}; /notjson/delay -> 200 that is not JSON; anything
+    else -> 500 text (a broken upstream)."""
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if url.path == "/notjson/delay":
+            self._send(200, b"not json", "application/json")
+            return
         if url.path != "/delay":
             self._send(500, b"boom", "text/plain")
             return

@@ -1,4 +1,4 @@
-"""The pooled httpx client for the mock upstream."""
+"""The pooled urllib3 client for the mock upstream, against a real stub server."""
 
 from __future__ import annotations
 
@@ -70,13 +70,14 @@ def test_timeout_is_an_upstream_error(silent_server: str) -> None:
     assert time.monotonic() - started < 2
 
 
-def test_non_json_body_is_an_upstream_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import httpx
-
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="not json"))
-    client = UpstreamClient("http://upstream")
-    monkeypatch.setattr(
-        client, "_client", httpx.Client(transport=transport, base_url="http://upstream")
-    )
+def test_non_json_body_is_an_upstream_error(upstream_url: str) -> None:
+    client = UpstreamClient(upstream_url + "/notjson")  # the stub's 200 that is not JSON
     with pytest.raises(UpstreamError):
         client.delay(1)
+
+
+def test_a_closed_client_refuses_to_call(upstream_url: str) -> None:
+    client = UpstreamClient(upstream_url)
+    client.close()
+    with pytest.raises(UpstreamError, match="closed"):
+        client.delay(0)
