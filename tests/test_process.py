@@ -105,3 +105,33 @@ def test_children_die_with_a_killed_harness(tmp_path: Path) -> None:
             break
         time.sleep(0.05)
     assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+
+
+SLOW_SERVER = """
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(float(sys.argv[2]))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("delay_s", "prompt"), [(0.0, True), (0.5, False)])
+def test_answers_promptly_tells_a_backlogged_server(
+    tmp_path: Path, delay_s: float, prompt: bool
+) -> None:
+    from twinbench.ports import free_port
+
+    port = free_port("127.0.0.1")
+    spec = ProcessSpec(
+        name="slow",
+        argv=(sys.executable, "-c", SLOW_SERVER, str(port), str(delay_s)),
+        log_dir=tmp_path,
+        health_url=f"http://127.0.0.1:{port}/health",
+    )
+    with ManagedProcess(spec).start() as proc:
+        proc.wait_healthy(20)
+        assert proc.answers_promptly(0.1) is prompt

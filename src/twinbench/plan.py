@@ -25,7 +25,7 @@ PLAN_SCHEMA = 1
 # Before each phase, Locust waits up to this long for the phase's target to answer its health
 # path promptly (loadtests/twinload/settle.py): a server still draining requests an overloaded
 # earlier phase left queued would be measured on that backlog. Unsettled cells are invalid.
-SETTLE_S = 15.0
+SETTLE_S = 6.0
 
 
 def cell_id(scenario: str, target: str, level: int, repeat: int) -> str:

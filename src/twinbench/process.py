@@ -123,6 +123,19 @@ class ManagedProcess:
                     )
                 time.sleep(0.05)
 
+    def answers_promptly(self, within_s: float = 0.1) -> bool:
+        """Whether the health URL answers (any status) within `within_s` on a new connection:
+        False for a server still working through a backlog of queued requests."""
+        url = self.spec.health_url
+        if url is None or not self.alive:
+            return url is None
+        try:
+            with httpx.Client(timeout=within_s, trust_env=False) as client:
+                client.get(url)
+        except httpx.HTTPError:
+            return False
+        return True
+
     def check_alive(self) -> None:
         if self._popen is not None and not self.alive:
             raise ServerDiedError(

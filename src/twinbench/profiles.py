@@ -109,7 +109,7 @@ PROFILES: tuple[Profile, ...] = (
         levels=_QUICK,
         budget_s=300.0,
         max_seconds=420.0,
-        timing={"upstream": Timing(0.6, 2.25)},
+        timing={"upstream": Timing(0.5, 1.35)},
         params={"upstream": {"upstream_ms": "50,500"}},
     ),
     Profile(

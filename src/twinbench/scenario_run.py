@@ -176,10 +176,18 @@ class ScenarioRun:
         for pc in sp.cells:
             if pc.unsupported:
                 _write_unmeasured(ctx, pc.config, CellStatus.UNSUPPORTED, pc.unsupported)
-        if sp.scenario.connections:
-            # Fresh servers: memory an earlier scenario left in the allocator would be reused
-            # by new connections and hide what each one costs (cells.Resources.held_before).
-            for inst in sp.instances.values():
+        for inst in sp.instances.values():
+            running = ctx.servers.running.get(inst.key)
+            if running is None:
+                continue
+            if sp.scenario.connections:
+                # Fresh servers: memory an earlier scenario left in the allocator would be
+                # reused by new connections and hide what each costs (Resources.held_before).
+                ctx.servers.stop(inst.key)
+            elif not running.proc.answers_promptly():
+                # Still answering requests an overloaded earlier scenario left queued (a sync
+                # pool can take minutes): a restart costs seconds, and no cell is running.
+                ctx.on_note(f"{name}: restarting {inst.target.name} (backlogged)")
                 ctx.servers.stop(inst.key)
         missing = [i for i in sp.instances.values() if i.key not in ctx.servers.running]
         if missing:
