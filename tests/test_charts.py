@@ -83,3 +83,31 @@ def test_thin_cdf_keeps_the_ends() -> None:
     thin = thin_cdf(pts, 50)
     assert len(thin) == 50 and thin[0] == pts[0] and thin[-1] == pts[-1]
     assert thin_cdf(pts[:10], 50) == tuple(pts[:10])
+
+
+def test_cdf_draws_an_invalid_series_grey_under_its_label() -> None:
+    grey = Series("flask (invalid)", (), True, ((1.0, 0.5), (2.0, 0.9), (30.0, 1.0)))
+    svg = cdf_chart("g", "cdf", [grey])
+    assert INVALID_COLOUR in svg and "flask (invalid)" in svg
+
+
+def test_cdf_with_nothing_to_draw_still_renders_and_says_so() -> None:
+    svg = cdf_chart("e", "cdf of nothing", [])
+    assert svg.startswith("<svg") and "nothing measured to draw" in svg
+
+
+def test_bar_note_replaces_the_bare_value() -> None:
+    svg = bar_chart(
+        "n",
+        "capacity",
+        "users",
+        [Bar("sync", 0.0, True, invalid=True, note="none (below the lowest level, 16 users)")],
+    )
+    assert "none (below the lowest level, 16 users)" in svg and "0 (invalid)" not in svg
+
+
+def test_error_bars_of_equal_repeats_do_not_break_the_chart() -> None:
+    vals = [0.1, 0.1, 0.1]
+    mean = sum(vals) / len(vals)
+    assert mean > max(vals)  # float rounding: the mean lands an ulp above every value
+    assert bar_chart("eq", "memory", "MB", [Bar("a", mean, True, min(vals), max(vals))])

@@ -56,6 +56,7 @@ class Bar:
     low: float | None = None  # error bar (e.g. min over repeats)
     high: float | None = None
     invalid: bool = False
+    note: str = ""  # printed instead of the bare value, e.g. "none (below the lowest level)"
 
 
 def colour_map(labels: Sequence[tuple[str, bool]]) -> dict[str, str]:
@@ -206,22 +207,36 @@ def percentile_chart(
 
 
 def cdf_chart(chart_id: str, title: str, series: Sequence[Series]) -> str:
-    """Latency CDF: points are (latency ms, cumulative fraction); log x, tail-stretched y."""
+    """Latency CDF: points are (latency ms, cumulative fraction) on a log latency axis.
+
+    A series' `invalid` points (a target with no valid cell) are drawn grey and dotted, under
+    its own label: shown for what they are, never dropped. Without any series the axes stay,
+    empty, with a note: the chart is required even when nothing could be drawn.
+    """
+    lines = max(title.count("\n") + 1, 1)
     with matplotlib.rc_context(_RC):
-        fig, (ax,) = _figure()
+        fig, (ax,) = _figure(height=2.8 + 0.18 * lines, top=1 - (0.1 + 0.06 * lines))
         colours = colour_map([(s.label, s.flask) for s in series])
+        drawn = False
         for s in series:
-            if not s.points:
-                continue
-            xs, ys = zip(*s.points, strict=True)
-            ax.step(xs, ys, where="post", ls="--" if s.flask else "-", lw=1.2,
-                    color=colours[s.label], label=s.label)  # fmt: skip
+            for pts, grey in ((s.points, False), (s.invalid, True)):
+                if not pts:
+                    continue
+                xs, ys = zip(*pts, strict=True)
+                colour = INVALID_COLOUR if grey else colours[s.label]
+                ax.step(xs, ys, where="post", ls=":" if grey else "--" if s.flask else "-",
+                        lw=1.6 if grey else 1.2, color=colour, label=s.label)  # fmt: skip
+                drawn = True
+        if not drawn:
+            ax.text(0.5, 0.5, "nothing measured to draw", transform=ax.transAxes,
+                    ha="center", va="center", color=INVALID_COLOUR)  # fmt: skip
+            ax.set_xlim(0.1, 1000)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set(title=title, xlabel="latency (ms, log scale)", ylabel="fraction of requests")
         ax.set_ylim(0, 1.0)
         ax.grid(True, lw=0.3, alpha=0.5, which="both")
-        if series:
+        if drawn:
             ax.legend(loc="lower right")
         return _svg(fig, chart_id)
 
@@ -229,17 +244,20 @@ def cdf_chart(chart_id: str, title: str, series: Sequence[Series]) -> str:
 def bar_chart(chart_id: str, title: str, ylabel: str, bars: Sequence[Bar]) -> str:
     """Horizontal bars, one per target; invalid bars grey and hatched."""
     with matplotlib.rc_context(_RC):
-        height = 0.3 * max(len(bars), 1) + 0.9
-        fig, (ax,) = _figure(height=height, left=0.3, bottom=0.55 / height, top=1 - 0.3 / height)
+        top = 0.3 + 0.15 * title.count("\n")
+        height = 0.3 * max(len(bars), 1) + 0.6 + top
+        fig, (ax,) = _figure(height=height, left=0.3, bottom=0.55 / height, top=1 - top / height)
         colours = colour_map([(b.label, b.flask) for b in bars])
         for i, b in enumerate(bars):
             colour = INVALID_COLOUR if b.invalid else colours[b.label]
             ax.barh(i, b.value, color=colour, hatch="//" if b.invalid else None, height=0.6)
             if b.low is not None and b.high is not None:
-                ax.errorbar(b.value, i, xerr=[[b.value - b.low], [b.high - b.value]],
+                # max(0, ...): a mean of equal values can land an ulp outside them.
+                err = [[max(0.0, b.value - b.low)], [max(0.0, b.high - b.value)]]
+                ax.errorbar(b.value, i, xerr=err,
                             color="#222222", capsize=2, lw=0.8)  # fmt: skip
-            suffix = " (invalid)" if b.invalid else ""
-            ax.annotate(f"{_fmt(b.value)}{suffix}", (b.value, i), xytext=(3, 0),
+            suffix = " (invalid)" if b.invalid and not b.note else ""
+            ax.annotate(b.note or f"{_fmt(b.value)}{suffix}", (b.value, i), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)  # fmt: skip
         ax.set_yticks(range(len(bars)), [b.label for b in bars])
         ax.invert_yaxis()
