@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from report_html import squash
 
+from twinbench.ceiling import capacity_figures
 from twinbench.cli import main
+from twinbench.cli_report import short_significance
+from twinbench.headline import headline
+from twinbench.render import num
+from twinbench.report import load_with_histograms
 
-RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
+RECORDED = Path(__file__).parent / "data" / "quick-postgres"
 
 
 def test_report_writes_the_file_and_prints_its_path(
@@ -37,9 +44,61 @@ def test_report_without_folder_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "give a results folder" in capsys.readouterr().err
 
 
-def test_summary_prints_headline_and_invalid_cells(capsys: pytest.CaptureFixture[str]) -> None:
+def _summary(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COLUMNS", "80")  # rich sizes its console from it: an 80-column terminal
     assert main(["summary", str(RECORDED)]) == 0
-    out = capsys.readouterr().out
-    assert "20261122T131223Z-d801" in out
-    assert "json: no valid cells" in out
-    assert "load-generator-bound" in out  # invalid cells listed with their reason
+    return capsys.readouterr().out
+
+
+def test_summary_prints_the_recorded_headline_numbers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each scenario's table: its rows carry the headline's numbers, recomputed from the
+    results folder (headline.headline is checked against the raw files elsewhere)."""
+    out = _summary(capsys, monkeypatch)
+    results = load_with_histograms(RECORDED)
+    assert results.run.run_id in out
+    rows = headline(results)
+    assert any(r.values for r in rows)
+    for row in rows:
+        if not row.values:
+            assert f"{row.scenario}: no valid cells" in out or "no common valid load" in out
+            continue
+        block = out.split(f"{row.scenario} at {row.load}", 1)[1]
+        assert f"Flask: {row.flask_target} ({row.flask_config})" in squash(block)
+        for v in row.values:
+            label = f"{v.column.title} ({v.column.unit})"
+            line = next(line for line in block.splitlines() if line.strip().startswith(label))
+            cells = line.split()[len(label.split()):]  # fmt: skip
+            assert cells[0] == num(v.flask) and cells[1] == num(v.fastapi), line
+            assert v.ci is not None and cells[2] == f"{v.ci.ratio:.2f}×", line
+            assert " ".join(cells[4:]) == short_significance(v.ci), line
+            if v.ci.has_interval:
+                assert cells[3] == f"{v.ci.low:.2f}–{v.ci.high:.2f}", line
+
+
+def test_summary_fits_an_80_column_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables never wrap a cell (each figure is one line, significance included)."""
+    out = _summary(capsys, monkeypatch)
+    lines = out.splitlines()
+    table_lines = [line for line in lines if re.match(r"^ (throughput|p50|p99|CPU|memory) ", line)]
+    assert table_lines
+    assert all(
+        len(line.rstrip()) <= 80 for line in table_lines + [line for line in lines if "─" in line]
+    )
+    for line in table_lines:
+        assert line.rstrip().endswith(("yes", "no sig. diff.", "too few reps", "–")), line
+
+
+def test_summary_lists_capacities_and_invalid_cells(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _summary(capsys, monkeypatch)
+    results = load_with_histograms(RECORDED)
+    for cap in capacity_figures(results):
+        assert f"  {cap.target}: {cap.text}" in out
+    for cell in results.cells:
+        if not cell.valid:
+            assert f"  {cell.cell_id}: {cell.status.value}: {cell.reason}" in out

@@ -11,7 +11,7 @@ from twinbench.headline import RunIndex, best_target, common_level, headline, ta
 from twinbench.latency import decode
 from twinbench.registry import App
 from twinbench.report import load_with_histograms
-from twinbench.results import CellStatus, RunResults
+from twinbench.results import CellStatus, Driver, RunResults
 from twinbench.stats import ratio_ci
 
 
@@ -82,3 +82,62 @@ def test_a_side_without_valid_cells_is_explained(synth: RunResults) -> None:
 def test_config_text_names_server_workers_and_pinning(synth: RunResults) -> None:
     text = target_config_text(synth, "flask-gunicorn-sync")
     assert text == "gunicorn sync, 3 workers, db pool 1, CPUs 0"
+
+
+def test_per_request_figures_follow_the_catalogue_s_main_request(synth: RunResults) -> None:
+    """One source of truth: Scenario.main_request (the old duplicate mapping is gone)."""
+    import twinbench.headline as module
+    from twinbench import scenarios
+
+    assert not hasattr(module, "MAIN_REQUEST")
+    index = RunIndex(synth)
+    for sc in scenarios.CATALOGUE:
+        if sc.name not in synth.run.scenarios:
+            continue
+        expected = "total"
+        if sc.main_request is not None:
+            names = {n for h in synth.histograms.values() for n in h}
+            expected = next(n for n in sorted(names) if n.endswith(sc.main_request))
+        assert index.request_for(sc.name) == expected, sc.name
+
+
+def test_in_flight_merit_picks_the_target_by_capacity_not_by_queued_requests(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A queueing target has as many requests "in flight" as users, all waiting: the upstream
+    scenario's best target is the one holding most within the SLO (its capacity)."""
+    from twinbench.results import Capacity, RunSummary
+
+    results = load_with_histograms(write_synthetic(tmp_path_factory.mktemp("c") / "run"))
+    cells = tuple(
+        dataclasses.replace(c, config=dataclasses.replace(c.config, scenario="upstream"))
+        if c.config.scenario == "json"
+        else c
+        for c in results.cells
+        if c.config.scenario != "upstream"
+    )
+    metrics = tuple(
+        dataclasses.replace(m, scenario="upstream") if m.scenario == "json" else m
+        for m in results.metrics
+        if m.scenario != "upstream"
+    )
+    # The sync target queues: the most in flight at any level, but no level within the SLO.
+    extra = tuple(
+        dataclasses.replace(m, metric="inflight", value=1000.0 if "sync" in m.target else 10.0)
+        for m in metrics
+        if m.scenario == "upstream" and m.metric == "throughput" and m.request == "total"
+    )
+    d = Driver.CLOSED
+    caps = (
+        Capacity("flask-gunicorn-sync", "upstream", d, None, None, None, None, None, "over"),
+        Capacity("flask-gunicorn-gevent", "upstream", d, 2, 16, None, 1.0, 1.0, "", 10.0),
+        Capacity("fastapi-uvicorn", "upstream", d, 2, 16, None, 1.0, 1.0, "", 10.0),
+    )
+    assert results.summary is not None
+    changed = dataclasses.replace(
+        results,
+        cells=cells,
+        metrics=metrics + extra,
+        summary=RunSummary(results.run.run_id, "", 1.0, "", {}, caps),
+    )
+    assert best_target(RunIndex(changed), "upstream", App.FLASK) == "flask-gunicorn-gevent"

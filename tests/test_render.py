@@ -1,64 +1,28 @@
-"""The HTML: self-contained, every claim and cell present, numbers equal to the raw data."""
+"""The HTML: self-contained, every claim and cell present, numbers equal to the raw data,
+configuration beside every figure. Synthetic folder (tests/report_synth.py) unless stated;
+the recorded runs are checked in depth by tests/test_report_recorded.py."""
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_synth import write_synthetic
+from report_html import Element, Page, squash
+from report_synth import MICRO_MEANS, write_synthetic
 
-from twinbench.claims import Metric, load_claims
+from twinbench.claims import Metric, load_claims, parse_claims
 from twinbench.headline import RunIndex
 from twinbench.latency import decode
 from twinbench.render import code, num, render
 from twinbench.report import load_with_histograms
 from twinbench.reportmodel import ReportModel, build_model, figures_for
 from twinbench.results import RunResults
+from twinbench.scenarios import get as scenario
 from twinbench.stats import format_ratio, ratio_ci
+from twinbench.verdicts import Bound
 
-RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
-
-
-class _Cells(HTMLParser):
-    """Collects text of elements carrying data-* attributes, and every tag name and URL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cells: dict[tuple[str, str, str], str] = {}
-        self.rows: dict[str, tuple[str, list[str]]] = {}
-        self.tags: set[str] = set()
-        self.urls: list[str] = []
-        self._key: tuple[str, str, str] | None = None
-        self._row: str | None = None
-        self._text = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        self.tags.add(tag)
-        self.urls += [v for k, v in attrs if k in ("href", "src", "xlink:href") and v]
-        if "data-side" in a:
-            self._key = (a["data-scenario"] or "", a["data-metric"] or "", a["data-side"] or "")
-            self._text = ""
-        if tag == "tr" and "data-cell" in a:
-            self._row = a["data-cell"]
-            self.rows[self._row] = (a.get("class") or "", [])
-        if tag == "td" and self._row:
-            self.rows[self._row][1].append("")
-
-    def handle_data(self, data: str) -> None:
-        if self._key:
-            self._text += data
-        if self._row and self.rows[self._row][1]:
-            self.rows[self._row][1][-1] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td" and self._key:
-            self.cells[self._key] = self._text.strip()
-            self._key = None
-        if tag == "tr":
-            self._row = None
+RECORDED = Path(__file__).parent / "data" / "quick-postgres"
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +36,25 @@ def model(synth: RunResults) -> ReportModel:
 
 
 @pytest.fixture(scope="module")
-def parsed(model: ReportModel) -> tuple[str, _Cells]:
+def parsed(model: ReportModel) -> tuple[str, Page]:
     html = render(model)
-    p = _Cells()
-    p.feed(html)
-    return html, p
+    return html, Page(html)
 
 
 def _p99(results: RunResults, cell_id: str, request: str = "total") -> float:
     return decode(results.histograms[cell_id][request]).get_value_at_percentile(99) / 1000
 
 
-def test_self_contained(parsed: tuple[str, _Cells]) -> None:
+def _headline(page: Page) -> dict[str, Element]:
+    return {b.attrs["data-scenario"]: b for b in page.by_id("headline-table").find_all("tbody")}
+
+
+def _value(block: Element, metric: str, side: str) -> Element:
+    (el,) = block.find_all(metric=metric, side=side)
+    return el
+
+
+def test_self_contained(parsed: tuple[str, Page]) -> None:
     html, p = parsed
     assert "script" not in p.tags and "link" not in p.tags and "img" not in p.tags
     assert all(u.startswith("#") for u in p.urls), p.urls[:5]
@@ -94,49 +65,121 @@ def test_self_contained(parsed: tuple[str, _Cells]) -> None:
 
 
 def test_headline_cells_equal_recomputed_histogram_percentiles(
-    synth: RunResults, parsed: tuple[str, _Cells]
+    synth: RunResults, parsed: tuple[str, Page]
 ) -> None:
-    _, p = parsed
-    for scenario, target, side, level in (
+    rows = _headline(parsed[1])
+    for sc, target, side, level in (
         ("json", "flask-gunicorn-gevent", "flask", 2),
         ("json", "fastapi-uvicorn", "fastapi", 2),
         ("upstream", "fastapi-uvicorn", "fastapi", 1),
     ):
-        reps = [_p99(synth, f"{scenario}.{target}.l{level}.r{r}") for r in (1, 2)]
-        assert p.cells[(scenario, "latency_p99", side)] == num(sum(reps) / 2)
+        reps = [_p99(synth, f"{sc}.{target}.l{level}.r{r}") for r in (1, 2)]
+        assert squash(_value(rows[sc], "latency_p99", side).text) == num(sum(reps) / 2)
 
 
 def test_headline_ratio_is_recomputed_from_repeats(
-    synth: RunResults, parsed: tuple[str, _Cells]
+    synth: RunResults, parsed: tuple[str, Page]
 ) -> None:
-    _, p = parsed
     fa = [_p99(synth, f"json.fastapi-uvicorn.l2.r{r}") for r in (1, 2)]
     fl = [_p99(synth, f"json.flask-gunicorn-gevent.l2.r{r}") for r in (1, 2)]
-    assert p.cells[("json", "latency_p99", "ratio")] == format_ratio(ratio_ci(fa, fl))
+    cell = _value(_headline(parsed[1])["json"], "latency_p99", "ratio")
+    assert squash(cell.text) == format_ratio(ratio_ci(fa, fl))
 
 
-def test_every_claim_and_cell_is_shown(model: ReportModel, parsed: tuple[str, _Cells]) -> None:
-    html, p = parsed
+def test_significance_cells_say_no_significant_difference_where_the_interval_spans_1(
+    model: ReportModel, parsed: tuple[str, Page]
+) -> None:
+    rows = _headline(parsed[1])
+    spans = 0
+    for row in model.latest.headline:
+        for v in row.values:
+            assert v.ci is not None and v.ci.low is not None and v.ci.high is not None
+            cell = _value(rows[row.scenario], v.column.key, "significance")
+            if v.ci.low <= 1.0 <= v.ci.high:
+                assert squash(cell.text) == "no significant difference"
+                assert cell.attrs["class"] == "ns"  # highlighted
+                spans += 1
+            else:
+                assert squash(cell.text) == "significant" and cell.attrs["class"] == ""
+    assert spans >= 1  # the seeded synthetic run has one (json p99)
+
+
+def test_every_claim_and_cell_is_shown(model: ReportModel, parsed: tuple[str, Page]) -> None:
+    html, page = parsed
     for claim in load_claims():
         assert f'id="claim-{claim.id}"' in html
-    assert set(p.rows) == {c.cell_id for c in model.latest.results.cells}
-    cls, texts = p.rows["json.flask-gunicorn-sync.l2.r1"]
-    assert cls == "invalid" and "load-generator-bound" in texts[-1]
-    cls, texts = p.rows["ws_echo.flask-gunicorn-sync.l1.r1"]
-    assert cls == "invalid" and texts[1] == "unsupported"
+    rows = {tr.attrs["data-cell"]: tr for tr in page.root.find_all("tr") if "data-cell" in tr.attrs}
+    assert set(rows) == {c.cell_id for c in model.latest.results.run.cells}
+    invalid = rows["json.flask-gunicorn-sync.l2.r1"]
+    texts = [squash(td.text) for td in invalid.find_all("td")]
+    assert invalid.attrs["class"] == "invalid" and "load-generator-bound" in texts[-1]
+    unsupported = rows["ws_echo.flask-gunicorn-sync.l1.r1"]
+    assert unsupported.attrs["class"] == "invalid"
+    assert squash(unsupported.find_all("td")[1].text) == "unsupported"
 
 
-def test_configuration_is_beside_the_numbers(parsed: tuple[str, _Cells]) -> None:
-    html, _ = parsed
-    for text in ("Synthetic CPU", "0123456789abcdef", "sqlite:///x.sqlite3", "fastapi 0.115.0",
-                 "gunicorn gevent, 1 worker, db pool 16, CPUs 0"):  # fmt: skip
-        assert text in html
+def test_configuration_is_in_each_headline_row(synth: RunResults, parsed: tuple[str, Page]) -> None:
+    """Each scenario's rows name both targets with server, worker class, workers, pool and
+    CPUs, and the load they were compared at; the run's machine, commit, database and
+    packages sit in the configuration table."""
+    expected = {
+        "flask-gunicorn-gevent": "gunicorn gevent, 1 worker, db pool 16, CPUs 0",
+        "fastapi-uvicorn": "uvicorn asyncio, 1 worker, db pool 16, CPUs 0",
+    }
+    rows = _headline(parsed[1])
+    assert set(rows) == set(synth.run.scenarios)
+    for sc, block in rows.items():
+        for side in ("flask-config", "fastapi-config"):
+            (cfg,) = block.find_all(side=side)
+            name, text = squash(cfg.text).split(" ", 1)
+            assert text == expected[name], (sc, side)
+        assert "at " in squash(block.find_all("td")[0].text)
+    config = squash(parsed[1].by_id("config-table").text)
+    for text in ("Synthetic CPU", "0123456789abcdef", "sqlite:///x.sqlite3", "fastapi 0.115.0"):
+        assert text in config
 
 
-def test_pydantic_claim_points_to_microbench(parsed: tuple[str, _Cells]) -> None:
-    html, _ = parsed
-    block = html[html.index('id="claim-pydantic-20x"') :][:3000]
-    assert "micro-level claim" in block and "<code>make microbench</code>" in block
+def test_every_threshold_figure_shows_its_configuration(synth: RunResults) -> None:
+    ledger = parse_claims(
+        """
+[[claim]]
+id = "ws"
+source = "s"
+from_to = "a → b"
+wording = "WebSocket round trips under 50 ms"
+[[claim.check]]
+what = "p99 of echo round trips"
+kind = "threshold"
+scenario = "ws_echo"
+metric = "p99"
+below = 50.0
+min_load = 10
+"""
+    )
+    page = Page(render(build_model([synth], ledger, "now", with_charts=False)))
+    (check,) = page.by_id("claim-ws").find_all("p", check="1")
+    spans = {
+        s.attrs["data-figure-config"]: squash(s.text)
+        for s in check.find_all("span")
+        if "data-figure-config" in s.attrs
+    }
+    # Every target judged, FastAPI's and the Flask one shown beside it, with its configuration.
+    assert spans == {
+        "fastapi-uvicorn": "fastapi-uvicorn at 10: uvicorn asyncio, 1 worker, db pool 16, CPUs 0",
+        "flask-gunicorn-gevent": (
+            "flask-gunicorn-gevent at 10: gunicorn gevent, 1 worker, db pool 16, CPUs 0"
+        ),
+    }
+
+
+def test_pydantic_claim_is_judged_on_the_micro_benchmark(parsed: tuple[str, Page]) -> None:
+    block = parsed[1].by_id("claim-pydantic-20x")
+    text = squash(block.text)
+    assert "in-process micro-benchmark, not an HTTP figure" in text
+    assert "15 timed rounds of 1,000 operations each, pinned to CPU 0" in text
+    # v2 is ~10x faster than v1 in the synthetic rounds: the 20x claim is not confirmed.
+    assert squash(block.find_all("span", claim="pydantic-20x")[0].text) == "not confirmed", text
+    assert MICRO_MEANS["pydantic-v1-dict"] / MICRO_MEANS["pydantic-v2-dict"] < 20
 
 
 def test_two_runs_show_deltas(synth: RunResults, tmp_path: Path) -> None:
@@ -154,22 +197,21 @@ def test_two_runs_show_deltas(synth: RunResults, tmp_path: Path) -> None:
 
 
 def test_recorded_run_cells_match_their_histograms() -> None:
-    """A real smoke run: every cell's p99 in the report equals the stored histogram's."""
+    """A real quick run: every cell's p99 in the report equals the stored histogram's."""
     results = load_with_histograms(RECORDED)
-    html = render(build_model([results], load_claims(), "now", with_charts=False))
-    p = _Cells()
-    p.feed(html)
-    assert set(p.rows) == {c.cell_id for c in results.cells}
+    page = Page(render(build_model([results], load_claims(), "now", with_charts=False)))
+    rows = {tr.attrs["data-cell"]: tr for tr in page.root.find_all("tr") if "data-cell" in tr.attrs}
+    assert set(rows) == {c.cell_id for c in results.run.cells}
     checked = 0
     for cell in results.cells:
-        cls, texts = p.rows[cell.cell_id]
-        assert (cls == "invalid") == (not cell.valid)
+        tr = rows[cell.cell_id]
+        texts = [squash(td.text) for td in tr.find_all("td")]
+        assert (tr.attrs.get("class") == "invalid") == (not cell.valid)
         if not cell.valid:
             assert cell.reason and cell.reason in texts[-1]
         names = results.histograms.get(cell.cell_id, {})
-        request = {"ws_echo": "ws-echo rtt", "sse": "sse first-event",
-                   "ws_broadcast": "ws-broadcast delivery"}.get(cell.config.scenario)  # fmt: skip
-        key = next((n for n in names if request and n.endswith(request)), "total")
+        suffix = scenario(cell.config.scenario).main_request
+        key = next((n for n in names if suffix and n.endswith(suffix)), "total")
         if key in names and decode(names[key]).get_total_count():
             assert texts[4] == num(_p99(results, cell.cell_id, key)), cell.cell_id
             checked += 1
@@ -180,15 +222,15 @@ def test_code_filter_escapes_first() -> None:
     assert str(code("<b> `make microbench`")) == "&lt;b&gt; <code>make microbench</code>"
 
 
-def test_capacity_chart_and_claim_figures(synth: RunResults, parsed: tuple[str, _Cells]) -> None:
+def test_capacity_chart_and_claim_figures(synth: RunResults, parsed: tuple[str, Page]) -> None:
     html, _ = parsed
-    assert 'aria-label="capacity"' in html
+    assert 'aria-label="capacity-json"' in html
     index = RunIndex(synth)
     caps = figures_for(index, "json", Metric.CAPACITY)
-    assert sorted((f.target, f.repeats) for f in caps) == [
-        ("fastapi-uvicorn", (16.0,)),
-        ("flask-gunicorn-gevent", (16.0,)),
-        ("flask-gunicorn-sync", (16.0,)),
+    assert sorted((f.target, f.repeats, f.exact, f.bound) for f in caps) == [
+        ("fastapi-uvicorn", (16.0,), True, Bound.NONE),
+        ("flask-gunicorn-gevent", (4.0,), True, Bound.NONE),
+        ("flask-gunicorn-sync", (4.0,), True, Bound.NONE),
     ]
     assert figures_for(index, "upstream", Metric.CAPACITY) == []
 
@@ -211,5 +253,5 @@ def test_peak_throughput_figure_is_the_best_level(synth: RunResults) -> None:
     (fig,) = [
         f for f in figures_for(index, "json", Metric.THROUGHPUT) if f.target == "fastapi-uvicorn"
     ]
-    assert fig.load is None and fig.config.endswith("at 16")
+    assert fig.load is None and fig.config.endswith("peak at 16")
     assert fig.repeats == index.repeats("json", "fastapi-uvicorn", 2, "throughput")

@@ -10,7 +10,8 @@ import pytest
 from twinbench.errors import UsageError
 from twinbench.report import latest_results_dir, load_with_histograms, write_atomic, write_report
 
-RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
+DATA = Path(__file__).parent / "data"
+RECORDED = DATA / "quick-sqlite"
 
 
 def test_histograms_are_loaded_for_measured_cells() -> None:
@@ -19,7 +20,9 @@ def test_histograms_are_loaded_for_measured_cells() -> None:
     assert measured
     for cell in measured:
         hists = results.histograms[cell.cell_id]
-        assert "total" in hists and len(hists) >= 2  # total + at least one request name
+        # "total" and one histogram per request name the cell counted (none when nothing
+        # completed: a no-requests cell has only the empty total).
+        assert set(hists) == {r.name for r in cell.requests} | {"total"}
 
 
 def test_latest_results_dir_sorts_by_run_id(tmp_path: Path) -> None:
@@ -49,6 +52,16 @@ def test_write_report_from_recorded_run(tmp_path: Path) -> None:
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert model.latest.results.run.run_id in html
     assert "<svg" in html  # charts inlined
+    assert model.latest.results.micro is not None  # micro.json travels with the run
+
+
+def test_two_recorded_runs_make_before_and_after(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    model = write_report([DATA / "quick-sqlite", DATA / "quick-postgres"], out)
+    assert [v.results.run.database_kind for v in model.runs] == ["sqlite", "postgres"]
+    assert model.deltas and 'id="deltas-table"' in out.read_text(encoding="utf-8")
+    # Charts are drawn for the run they are shown for, the latest: no time spent unseen.
+    assert model.runs[0].charts == () and model.latest.charts
 
 
 def test_not_a_results_folder(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from twinbench.report import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-RECORDED = Path(__file__).parent / "data" / "smoke-2targets"
-SCREENSHOT = Path(__file__).resolve().parents[1] / "reports" / "report-screenshot.png"
+DATA = Path(__file__).parent / "data"
+BEFORE, AFTER = DATA / "quick-sqlite", DATA / "quick-postgres"
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def driver() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    write_report([RECORDED, RECORDED], out)  # two runs: the deltas section is rendered too
+    write_report([BEFORE, AFTER], out)  # two runs (SQLite, then PostgreSQL): the deltas too
     return out
 
 
@@ -90,11 +90,16 @@ def test_loads_without_console_errors_or_network(driver: object, report_file: Pa
     )
     assert len(svgs) >= 10 and min(svgs) > 100
     assert driver.execute_script("return document.querySelectorAll('#claims-table tr').length") > 13
-    assert driver.execute_script("return !!document.getElementById('deltas-table')")
+    assert driver.execute_script("return document.querySelectorAll('#deltas-table tr').length") > 1
+    planned = sum(len(json.loads((d / "run.json").read_text())["cells"]) for d in (BEFORE, AFTER))
+    assert (
+        driver.execute_script("return document.querySelectorAll('tr[data-cell]').length") == planned
+    )
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert driver.save_screenshot(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 10_000
+    # Kept beside the report, under this test's own temporary folder, for people to look at.
+    screenshot = report_file.with_name("report-screenshot.png")
+    assert driver.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000
 
 
 def test_csp_blocks_a_planted_external_request(driver: object, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """The claims ledger as data: docs/claims.toml parsed into frozen dataclasses.
 
 A claim keeps its stable id, wording and source exactly as the migration plan gave them;
-its checks say what twinbench measures to judge it (twinbench.verdicts judges them). Only
-`load_claims` does I/O; `parse_claims` is pure so tests can feed it text.
+its checks say what twinbench measures to judge it (twinbench.verdicts judges them), and
+`measuring_command` names the run that would measure a check this run has no data for.
+Scenario names are checked against the catalogue when parsing: a typo fails loudly instead
+of turning into "no data". Only `load_claims` does I/O; the rest is pure.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import profiles
+from . import scenarios as scenario_catalogue
 from .errors import UsageError
+from .profiles import Level
+from .registry import App, default_registry
 
 
 class Metric(enum.Enum):
@@ -28,7 +34,9 @@ class Metric(enum.Enum):
     P999 = "p99.9"
     CPU = "cpu"  # server CPU µs per request
     MEMORY = "memory"  # resident memory of all server processes, MB
-    CAPACITY = "capacity"  # highest load level that met the SLO
+    # Highest load level that met the SLO, in the scenario's figure: users (closed ladders),
+    # req/s (open ladders), requests in flight (the slow upstream: Merit.INFLIGHT).
+    CAPACITY = "capacity"
 
     @property
     def unit(self) -> str:
@@ -49,7 +57,7 @@ _UNITS = {
     Metric.THROUGHPUT: "req/s",
     Metric.CPU: "µs/req",
     Metric.MEMORY: "MB",
-    Metric.CAPACITY: "users",
+    Metric.CAPACITY: "capacity",
     **dict.fromkeys(LATENCY_METRICS, "ms"),
 }
 
@@ -57,7 +65,9 @@ _UNITS = {
 class CheckKind(enum.Enum):
     RATIO = "ratio"  # FastAPI vs Flask improvement must reach a factor
     THRESHOLD = "threshold"  # an absolute bound on this machine
-    MICRO = "micro"  # not measurable over HTTP: an in-process micro-benchmark claim
+    # Not measurable over HTTP: the run's in-process micro-benchmarks (micro.json), baseline
+    # time / candidate time must reach `factor`.
+    MICRO = "micro"
 
 
 class Better(enum.Enum):
@@ -79,7 +89,9 @@ class Check:
     to_value: float | None = None
     flask_targets: tuple[str, ...] = ()  # empty: every Flask target measured
     fastapi_targets: tuple[str, ...] = ()
-    micro_command: str | None = None
+    # MICRO: MicroBenchmark names, paired in order (baseline[i] against candidate[i]).
+    baseline: tuple[str, ...] = ()
+    candidate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,17 +139,25 @@ def _check(raw: Mapping[str, Any], where: str) -> Check:
         to_value=_float(raw, "to_value", where),
         flask_targets=tuple(raw.get("flask_targets", ())),
         fastapi_targets=tuple(raw.get("fastapi_targets", ())),
-        micro_command=raw.get("micro_command"),
+        baseline=tuple(raw.get("baseline", ())),
+        candidate=tuple(raw.get("candidate", ())),
     )
     # Each kind needs its own fields; a claim that cannot be judged is a ledger bug.
     if kind is not CheckKind.MICRO and (check.scenario is None or check.metric is None):
         raise UsageError(f"{where}: a {kind.value} check needs a scenario and a metric")
-    if kind is CheckKind.RATIO and (check.factor is None or check.factor <= 0):
-        raise UsageError(f"{where}: a ratio check needs factor > 0")
+    if check.scenario is not None:
+        try:
+            scenario_catalogue.get(check.scenario)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+    if kind in (CheckKind.RATIO, CheckKind.MICRO) and (check.factor is None or check.factor <= 0):
+        raise UsageError(f"{where}: a {kind.value} check needs factor > 0")
     if kind is CheckKind.THRESHOLD and check.below is None:
         raise UsageError(f"{where}: a threshold check needs `below`")
-    if kind is CheckKind.MICRO and not check.micro_command:
-        raise UsageError(f"{where}: a micro check names the command that measures it")
+    if kind is CheckKind.MICRO and (
+        not check.baseline or len(check.baseline) != len(check.candidate)
+    ):
+        raise UsageError(f"{where}: a micro check pairs `baseline` and `candidate` benchmarks")
     return check
 
 
@@ -179,3 +199,76 @@ def load_claims(path: Path | None = None) -> tuple[Claim, ...]:
     except OSError as exc:
         raise UsageError(f"cannot read the claims ledger {path}: {exc.strerror}") from exc
     return parse_claims(text, str(path))
+
+
+# -- the run that would measure a check -----------------------------------------------------
+# Profiles tried in this order: quick first (minutes), then full (its ladders reach higher).
+# smoke is never named: one repeat gives no interval, so no ratio could be confirmed.
+_PROFILES = ("quick", "full")
+# Any complete run writes micro.json after its last scenario; smoke's json cell is the least.
+MICRO_COMMAND = "twinbench run --profile smoke --scenarios json"
+
+
+def _load(level: Level) -> float:
+    return float(level.rate if level.rate is not None else level.users or 0)
+
+
+def reaches(check: Check, levels: tuple[Level, ...]) -> bool:
+    """Whether a run with these load levels could judge the check.
+
+    A capacity ratio needs a ladder that spans the factor (FastAPI at the top against Flask
+    below the bottom is a ratio of at least top / bottom); a threshold "with 100+ sessions"
+    needs a level at that load; anything else needs one level.
+    """
+    loads = [_load(lv) for lv in levels]
+    if not loads:
+        return False
+    if check.metric is Metric.CAPACITY:
+        return len(loads) > 1 and min(loads) > 0 and max(loads) / min(loads) >= (check.factor or 1)
+    if check.min_load is not None:
+        return max(loads) >= check.min_load
+    return True
+
+
+def _targets(check: Check, profile: profiles.Profile) -> list[str] | None:
+    """--targets for the command: the check's own targets, with the profile's (serving the
+    scenario) for a side it leaves open; None when it names none (the profile's are right)."""
+    assert check.scenario is not None
+    sides = [(App.FASTAPI, check.fastapi_targets)]
+    if check.kind is CheckKind.RATIO:
+        sides.append((App.FLASK, check.flask_targets))
+    if not any(named for _, named in sides):
+        return None
+    registry = default_registry()
+    feature = scenario_catalogue.get(check.scenario).feature
+    defaults = [registry.get(n) for n in profile.targets or registry.names]
+    chosen: list[str] = []
+    for app, named in sides:
+        chosen += named or [t.name for t in defaults if t.app is app and t.supports(feature)]
+    return list(dict.fromkeys(chosen))
+
+
+def measuring_command(check: Check) -> str:
+    """A `twinbench run` command that really measures `check` (tests parse and verify it)."""
+    if check.kind is CheckKind.MICRO:
+        return MICRO_COMMAND
+    assert check.scenario is not None
+    users = ""
+    chosen = next(
+        (p for p in map(profiles.get, _PROFILES) if reaches(check, p.levels_for(check.scenario))),
+        None,
+    )
+    if chosen is None:  # no profile's levels reach the claim's load: give it explicitly
+        chosen = profiles.get(_PROFILES[0])
+        low = chosen.levels_for(check.scenario)[0].users or 16
+        if check.metric is Metric.CAPACITY:
+            users = f"{low},{int(low * (check.factor or 1))}"
+        else:
+            users = f"{int(check.min_load or low)}"
+    parts = ["twinbench", "run", "--profile", chosen.name, "--scenarios", check.scenario]
+    targets = _targets(check, chosen)
+    if targets:
+        parts += ["--targets", ",".join(targets)]
+    if users:
+        parts += ["--users", users]
+    return " ".join(parts)

@@ -6,14 +6,16 @@ import time
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .ceiling import loader_ceiling
+from .ceiling import capacity_figures, loader_ceiling
 from .errors import UsageError
-from .headline import headline
-from .render import num, ratio, significance
+from .headline import HeadlineRow, headline
+from .render import num
 from .report import latest_results_dir, load_with_histograms, write_report
+from .stats import RatioCI
 
 DEFAULT_OUT = Path("reports/latest.html")
 
@@ -58,6 +60,43 @@ def report(
     click.echo(f"{out} ({out.stat().st_size / 1e6:.2f} MB, {took:.1f} s)")
 
 
+def short_significance(ci: RatioCI | None) -> str:
+    """The significance column in a dozen characters, so a table fits 80 columns."""
+    if ci is None:
+        return "–"
+    if not ci.has_interval:
+        return "too few reps"
+    return "yes" if ci.significant else "no sig. diff."
+
+
+def headline_table(row: HeadlineRow) -> Table:
+    """One small table per scenario: ≤ 80 columns and no cell ever wraps (the configuration,
+    which would, is printed below it as text)."""
+    table = Table(
+        title=f"[bold]{row.scenario}[/] at {row.load}"
+        + ("" if row.request == "total" else f", per {row.request}"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("figure", no_wrap=True)
+    for name in ("Flask", "FastAPI", "ratio", "95 % CI"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("significant", no_wrap=True)
+    for v in row.values:
+        ci = v.ci
+        interval = f"{ci.low:.2f}–{ci.high:.2f}" if ci and ci.has_interval else "–"
+        table.add_row(
+            f"{v.column.title} ({v.column.unit})",
+            num(v.flask),
+            num(v.fastapi),
+            f"{ci.ratio:.2f}×" if ci else "–",
+            interval,
+            short_significance(ci),
+        )
+    return table
+
+
 @click.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--latest", is_flag=True, help="The newest folder under results/.")
@@ -73,34 +112,22 @@ def summary(results_dir: Path | None, latest: bool) -> None:
     console.print(
         f"[bold]{run.run_id}[/]: {run.machine.cpu_model}, {run.machine.logical_cpus} CPUs, "
         f"{run.database_kind}, git {run.git.commit[:10]}, profile {run.profile}. "
-        "Ratio = FastAPI / Flask, 95 % bootstrap interval across repeats."
+        "ratio = FastAPI / Flask of the means, with its 95 % bootstrap interval across "
+        "repeats; 'no sig. diff.': the interval spans 1 (no significant difference)."
     )
     for row in headline(results):
         if not row.values:
             console.print(f"[bold]{row.scenario}[/]: [dim]{row.note}[/]")
             continue
-        # One small table per scenario: fits an 80-column terminal, configuration in the title.
-        table = Table(
-            title=f"[bold]{row.scenario}[/] at {row.load}",
-            caption=f"Flask: {row.flask_target} ({row.flask_config})\n"
-            f"FastAPI: {row.fastapi_target} ({row.fastapi_config})",
-            title_justify="left",
-            caption_justify="left",
-        )
-        table.add_column("figure")
-        table.add_column("Flask", justify="right")
-        table.add_column("FastAPI", justify="right")
-        table.add_column("FastAPI/Flask [95 % CI]", justify="right")
-        table.add_column("significance")
-        for v in row.values:
-            table.add_row(
-                f"{v.column.title} ({v.column.unit})",
-                num(v.flask),
-                num(v.fastapi),
-                ratio(v.ci),
-                significance(v.ci),
-            )
-        console.print(table)
+        console.print(headline_table(row))
+        console.print(f"Flask: {row.flask_target} ({row.flask_config})")
+        console.print(f"FastAPI: {row.fastapi_target} ({row.fastapi_config})")
+    caps = capacity_figures(results)
+    for scenario in dict.fromkeys(c.scenario for c in caps):
+        mine = [c for c in caps if c.scenario == scenario]
+        console.print(f"[bold]{scenario}: capacity at the SLO[/] ({mine[0].slo}):")
+        for cap in mine:
+            console.print(f"  {cap.target}: {cap.text}")
     ceiling = loader_ceiling(results)
     if ceiling is not None:
         console.print(f"Load generator ceiling: {ceiling.text}.")

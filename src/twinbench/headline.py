@@ -1,10 +1,10 @@
 """Best Flask target against best FastAPI target, per scenario, from a RunResults. Pure.
 
 "Best" follows the scenario's figure of merit (twinbench.scenarios: peak throughput for most,
-p99 for the latency-bound ones). Both targets are then compared at the same load: the
-highest load level where both have valid cells, so latency, CPU and memory describe equal
-work. Ratios are FastAPI/Flask over the per-repeat values (independent runs), with a
-bootstrap 95 % interval (twinbench.stats).
+p99 for the latency-bound ones, requests in flight held within the SLO for the slow upstream).
+Both targets are then compared at the same load: the highest load level where both have
+valid cells, so latency, CPU and memory describe equal work. Ratios are FastAPI/Flask over
+the per-repeat values (independent runs), with a bootstrap 95 % interval (twinbench.stats).
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import scenarios as scenario_catalogue
+from .ceiling import CapacityKind, capacity_figures
 from .errors import UsageError
 from .registry import App
-from .results import CellResult, Driver, RunResults, TargetConfig
+from .results import CellConfig, CellResult, CellStatus, Driver, RunResults, TargetConfig
+from .scenarios import Merit, Scenario
 from .stats import RatioCI, ratio_ci
 
-MB = 1024.0 * 1024.0
+# Decimal megabytes, the unit the migration plans write ("150 MB → 120 MB").
+MB = 1e6
 PER_REQUEST = frozenset(
     {"throughput", "requests", "failures", "error_rate"}
     | {f"latency_{p}" for p in ("p50", "p90", "p99", "p999", "max", "mean")}
@@ -44,14 +47,12 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-# Scenarios whose "total" mixes unlike samples (a WebSocket handshake with echo round trips,
-# SSE time-to-headers with event gaps): their figures come from the one request that is the
-# scenario's point. Matched by suffix: the plugin prefixes names with the request type.
-MAIN_REQUEST: Mapping[str, str] = {
-    "ws_echo": "ws-echo rtt",
-    "ws_broadcast": "ws-broadcast delivery",
-    "sse": "sse first-event",
-}
+def scenario_of(name: str) -> Scenario | None:
+    """The catalogue's scenario, or None for a name this version does not know."""
+    try:
+        return scenario_catalogue.get(name)
+    except UsageError:
+        return None
 
 
 class RunIndex:
@@ -71,8 +72,14 @@ class RunIndex:
         return self.values.get(cell.cell_id, {}).get((request, metric))
 
     def request_for(self, scenario: str) -> str:
-        """The request name a scenario's figures come from ("total" unless MAIN_REQUEST)."""
-        suffix = MAIN_REQUEST.get(scenario)
+        """The request name a scenario's per-request figures come from.
+
+        `Scenario.main_request` for streams and WebSockets, whose "total" mixes unlike samples
+        (a handshake with echo round trips, time to headers with event gaps); matched by suffix
+        because the plugin prefixes names with the request type. Otherwise "total".
+        """
+        sc = scenario_of(scenario)
+        suffix = sc.main_request if sc is not None else None
         if suffix is None:
             return "total"
         for cell in self.results.cells:
@@ -142,8 +149,8 @@ def load_of(cell: CellResult) -> float:
     return float(cfg.users or 0)
 
 
-def load_label(cell: CellResult) -> str:
-    cfg = cell.config
+def load_label(cell: CellResult | CellConfig) -> str:
+    cfg = cell.config if isinstance(cell, CellResult) else cell
     if cfg.driver is Driver.OPEN and cfg.rate is not None:
         return f"{cfg.rate:g} req/s offered (≤ {cfg.users} in flight)"
     return f"{cfg.users} users"
@@ -182,6 +189,7 @@ class HeadlineRow:
     fastapi_config: str
     load: str  # the common load level, in words
     level: int | None
+    request: str  # the request name per-request figures count ("total" or the main one)
     values: tuple[Cellvalue, ...]
     note: str  # why a side is missing, if one is
 
@@ -190,22 +198,33 @@ def why_not_valid(cells: list[CellResult]) -> str:
     """'3 × invalid: load-generator-bound; 1 × failed': the statuses of cells that don't count."""
     counts: dict[str, int] = defaultdict(int)
     for c in cells:
-        if not c.valid:
+        if c.status is CellStatus.UNSUPPORTED:
+            counts[c.status.value] += 1  # the registry's reason is a sentence, not a kind
+        elif not c.valid:
             kind = c.reason.split(":")[0].strip()
             counts[f"{c.status.value}: {kind}" if kind else c.status.value] += 1
     return "; ".join(f"{n} × {why}" for why, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def merit_of(scenario: str) -> tuple[str, bool]:
-    try:
-        merit = scenario_catalogue.get(scenario).merit
-    except UsageError:
+    sc = scenario_of(scenario)
+    if sc is None:
         return ("throughput", True)
-    return (merit.metric, merit.higher_is_better)
+    return (sc.merit.metric, sc.merit.higher_is_better)
 
 
 def _score(index: RunIndex, scenario: str, target: str, metric: str, higher: bool) -> float | None:
-    """The target's figure of merit at its best valid level (peak throughput, lowest p99)."""
+    """The target's figure of merit at its best valid level (peak throughput, lowest p99).
+
+    Requests in flight are only a merit within the SLO: a sync worker pool with 256 users
+    queued has as many "in flight" as users, all of them waiting. So that merit is read off
+    the capacity (the highest level within the SLO), never off any valid level.
+    """
+    if metric == Merit.INFLIGHT.metric:
+        for cap in capacity_figures(index.results):
+            if (cap.scenario, cap.target) == (scenario, target):
+                return cap.value if cap.kind is CapacityKind.HELD else None
+        return None
     best: float | None = None
     for level in index.valid_levels(scenario, target):
         vals = index.repeats(scenario, target, level, metric)
@@ -249,7 +268,8 @@ def headline_row(index: RunIndex, scenario: str) -> HeadlineRow:
         cells = [c for (s, _), cs in index.cells.items() if s == scenario for c in cs]
         if why := why_not_valid(cells):
             note += f" ({why})"
-        return HeadlineRow(scenario, fl, fa, fl_cfg, fa_cfg, "", None, (), note)
+        request = index.request_for(scenario)
+        return HeadlineRow(scenario, fl, fa, fl_cfg, fa_cfg, "", None, request, (), note)
     values = []
     for col in COLUMNS:
         a = [v / col.scale for v in index.repeats(scenario, fa, level, col.key)]
@@ -263,7 +283,10 @@ def headline_row(index: RunIndex, scenario: str) -> HeadlineRow:
             )
         )
     cell = index.per_level(scenario, fa)[level][0]
-    return HeadlineRow(scenario, fl, fa, fl_cfg, fa_cfg, load_label(cell), level, tuple(values), "")
+    request = index.request_for(scenario)
+    return HeadlineRow(
+        scenario, fl, fa, fl_cfg, fa_cfg, load_label(cell), level, request, tuple(values), ""
+    )
 
 
 def headline(results: RunResults) -> tuple[HeadlineRow, ...]:

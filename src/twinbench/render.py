@@ -16,19 +16,21 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
+from .ceiling import CapacityKind
 from .claims import CheckKind
 from .reportmodel import ReportModel
 from .results import CellStatus
 from .stats import RatioCI, format_ratio
-from .verdicts import Verdict
+from .verdicts import MICRO_LABEL, Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 VERDICT_CLASS = {
     Verdict.CONFIRMED: "ok",
     Verdict.NOT_CONFIRMED: "bad",
     Verdict.DEPENDS: "mixed",
+    Verdict.PARTLY: "partly",
+    Verdict.INCONCLUSIVE: "none",
     Verdict.NO_DATA: "none",
-    Verdict.MICRO: "none",
 }
 
 
@@ -65,7 +67,14 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(num=num, ratio=ratio, significance=significance, code=code)
     env.globals.update(
-        VERDICT_CLASS=VERDICT_CLASS, CheckKind=CheckKind, CellStatus=CellStatus, CSP=CSP, num=num
+        VERDICT_CLASS=VERDICT_CLASS,
+        CheckKind=CheckKind,
+        CellStatus=CellStatus,
+        CapacityKind=CapacityKind,
+        Verdict=Verdict,
+        MICRO_LABEL=MICRO_LABEL,
+        CSP=CSP,
+        num=num,
     )
     return env
 

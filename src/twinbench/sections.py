@@ -2,7 +2,8 @@
 
 Latency charts come from the raw histograms (`RunResults.histograms`: cell id → request name
 → base64 HdrHistogram, "total" included), merged exactly over a level's valid repeats.
-Levels with no valid repeat are drawn grey from whatever they measured, never dropped.
+Levels with no valid repeat are drawn grey from whatever they measured, never dropped; a chart
+with nothing at all to draw still appears, saying so, so no required chart goes missing.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import charts, latency
+from .ceiling import CapacityFigure, CapacityKind, capacity_figures
 from .charts import Bar, Series
-from .headline import MB, RunIndex, load_of
+from .headline import MB, RunIndex, load_of, why_not_valid
 from .registry import App
 from .results import CellResult, Driver, RunResults
 
@@ -78,6 +80,21 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _nothing(index: RunIndex, scenario: str, targets: Sequence[str]) -> str:
+    """'nothing measured: flask-gunicorn-sync: 3 × unsupported': said in the chart itself."""
+    why = []
+    for target in targets:
+        cells = [c for cs in index.per_level(scenario, target).values() for c in cs]
+        why.append(f"{target}: {why_not_valid(cells) or 'no histogram'}")
+    return "nothing measured: " + "; ".join(why)
+
+
+def _missing_note(index: RunIndex, scenario: str, series: Sequence[Series]) -> str:
+    """A title line naming targets with no point at all, and why (e.g. unsupported)."""
+    empty = [s.label for s in series if not s.points and not s.invalid]
+    return "\n(" + _nothing(index, scenario, empty) + ")" if empty else ""
+
+
 def throughput_chart(index: RunIndex, scenario: str) -> Chart:
     request = index.request_for(scenario)
 
@@ -86,7 +103,8 @@ def throughput_chart(index: RunIndex, scenario: str) -> Chart:
         return _mean(vals)
 
     series = _load_series(index, scenario, tput)
-    title = f"{scenario}: throughput against load"
+    per = "" if request == "total" else f" ({request} per second)"
+    title = f"{scenario}: throughput against load{per}{_missing_note(index, scenario, series)}"
     svg = charts.line_chart(
         f"{scenario}-throughput", title, _x_label(index, scenario), "req/s", series
     )
@@ -104,6 +122,7 @@ def percentile_chart(index: RunIndex, scenario: str) -> Chart:
 
         panels.append((name, _load_series(index, scenario, pct)))
     title = f"{scenario}: latency percentiles against load ({request})"
+    title += _missing_note(index, scenario, panels[0][1])
     svg = charts.percentile_chart(
         f"{scenario}-percentiles", title, _x_label(index, scenario), panels
     )
@@ -117,90 +136,152 @@ def _top_valid_cells(index: RunIndex, scenario: str, target: str) -> list[CellRe
     return [c for c in index.per_level(scenario, target)[levels[-1]] if c.valid]
 
 
-def cdf_chart(index: RunIndex, scenario: str, request_suffix: str | None = None) -> Chart | None:
-    """CDF per target at its highest valid load level; None if no histogram matches."""
+def _top_cells(index: RunIndex, scenario: str, target: str) -> tuple[list[CellResult], bool]:
+    """(cells, valid): the highest valid level's valid cells, else the highest level's
+    measured (invalid) cells, drawn grey: a target without a valid cell still shows."""
+    cells = _top_valid_cells(index, scenario, target)
+    if cells:
+        return cells, True
+    for level_cells in reversed(list(index.per_level(scenario, target).values())):
+        measured = [c for c in level_cells if c.window is not None]
+        if measured:
+            return measured, False
+    return [], False
+
+
+def _request_named(index: RunIndex, cells: Sequence[CellResult], suffix: str) -> str | None:
+    for c in cells:
+        for name in index.results.histograms.get(c.cell_id, {}):
+            if name.endswith(suffix):
+                return name
+    return None
+
+
+def cdf_chart(
+    index: RunIndex, scenario: str, request_suffix: str | None = None, what: str = ""
+) -> Chart:
+    """CDF per target at its highest valid load level, on a log latency axis.
+
+    A target with no valid cell is drawn grey and dashed from its highest measured level,
+    with the reason in the title; a target with nothing measured is named in the title.
+    """
     series = []
-    omitted = []
+    grey: list[str] = []
+    omitted: list[str] = []
     for target in index.targets_of(scenario):
-        cells = _top_valid_cells(index, scenario, target)
-        request = index.request_for(scenario) if request_suffix is None else None
-        if request is None and cells:
-            names = index.results.histograms.get(cells[0].cell_id, {})
-            request = next((n for n in names if n.endswith(request_suffix or "")), None)
-        if not cells or request is None:
+        cells, valid = _top_cells(index, scenario, target)
+        if request_suffix is None:
+            request: str | None = index.request_for(scenario)
+        else:
+            request = _request_named(index, cells, request_suffix)
+        dist = _merged(index.results, cells, request) if cells and request else None
+        if dist is None or not dist.total:
             omitted.append(target)
             continue
-        dist = _merged(index.results, cells, request)
-        if dist.total:
-            label = f"{target} @ {load_of(cells[0]):g}"
-            series.append(Series(label, dist.cdf_ms(), _is_flask(index, target)))
-    if not series:
-        return None
-    what = request_suffix or index.request_for(scenario)
-    chart_id = f"{scenario}-cdf-{what}".replace(" ", "-").replace("/", "")
-    title = f"{scenario}: latency CDF, {what}"
-    if omitted:  # said in the chart itself: a missing line must not look like a fast target
-        title += f"\n(no valid cell: {', '.join(omitted)})"
+        label = f"{target} @ {load_of(cells[0]):g}"
+        flask = _is_flask(index, target)
+        if valid:
+            series.append(Series(label, dist.cdf_ms(), flask))
+        else:
+            series.append(Series(f"{label} (invalid)", (), flask, dist.cdf_ms()))
+            grey.append(f"{target}: {why_not_valid(cells)}")
+    name = request_suffix or index.request_for(scenario)
+    chart_id = f"{scenario}-cdf-{name}".replace(" ", "-").replace("/", "")
+    title = f"{scenario}: {what or 'latency CDF'}, {name}"
+    # Said in the chart itself: a missing or grey line must not look like a fast target.
+    if grey:
+        title += "\n(grey: no valid cell; " + "; ".join(grey) + ")"
+    if omitted:
+        title += "\n(" + _nothing(index, scenario, omitted) + ")"
     return Chart(chart_id, title, charts.cdf_chart(chart_id, title, series))
 
 
 def bar_metric_chart(
     index: RunIndex, scenario: str, metric: str, title: str, unit: str, scale: float = 1.0
-) -> Chart | None:
-    """One bar per target at its highest valid level (grey: the highest measured, invalid)."""
+) -> Chart:
+    """One bar per target at its highest valid level (grey: the highest measured, invalid);
+    a target without the metric is listed as such, never silently left out."""
     bars = []
     for target in index.targets_of(scenario):
-        levels = index.per_level(scenario, target)
-        cells = _top_valid_cells(index, scenario, target)
-        if not cells and levels:
-            cells = [c for c in list(levels.values())[-1] if c.window is not None]
+        cells, valid = _top_cells(index, scenario, target)
         vals = [v / scale for c in cells if (v := index.value(c, metric)) is not None]
+        flask = _is_flask(index, target)
         if vals:
-            invalid = not any(c.valid for c in cells)
-            flask = _is_flask(index, target)
-            bars.append(Bar(target, sum(vals) / len(vals), flask, min(vals), max(vals), invalid))
-    if not bars:
-        return None
+            bars.append(Bar(target, sum(vals) / len(vals), flask, min(vals), max(vals), not valid))
+        else:
+            cells_all = [c for cs in index.per_level(scenario, target).values() for c in cs]
+            why = why_not_valid(cells_all) or "not measured"
+            bars.append(Bar(target, 0.0, flask, invalid=True, note=f"none ({why})"))
     chart_id = f"{scenario}-{metric}"
     full = f"{scenario}: {title}"
     return Chart(chart_id, full, charts.bar_chart(chart_id, full, unit, bars))
 
 
+# Per kind of scenario, the extra charts the issue requires: (metric, title, unit, scale).
+_STREAM_BARS: dict[str, tuple[tuple[str, str, str, float], ...]] = {
+    "sse": (
+        ("gauge_streams_held_max", "streams held", "streams", 1.0),
+        ("events_per_s", "events delivered", "events/s", 1.0),
+    ),
+    "ws": (
+        ("gauge_connections_held_max", "connections held", "connections", 1.0),
+        ("messages_per_s", "messages", "messages/s", 1.0),
+    ),
+}
+# Scenario → (request suffix, what) of its main latency CDF, and of extra CDFs.
+_CDFS: dict[str, tuple[tuple[str, str], ...]] = {
+    "sse": (
+        ("sse first-event", "time to first event (CDF)"),
+        ("sse gap", "inter-event lag (CDF)"),
+    ),
+    "ws_echo": (("ws-echo rtt", "round-trip distribution (CDF)"),),
+    "ws_broadcast": (("ws-broadcast delivery", "delivery latency (CDF)"),),
+}
+
+
 def scenario_charts(index: RunIndex, scenario: str) -> ScenarioCharts:
-    made: list[Chart | None] = [
+    per = index.request_for(scenario)
+    cpu_title = "server CPU per request" + ("" if per == "total" else f" (per {per})")
+    cdfs = [cdf_chart(index, scenario, suffix, what) for suffix, what in _CDFS.get(scenario, ())]
+    made: list[Chart] = [
         throughput_chart(index, scenario),
         percentile_chart(index, scenario),
-        cdf_chart(index, scenario),
-        bar_metric_chart(index, scenario, "cpu_per_request", "server CPU per request", "µs/req"),
+        *(cdfs or [cdf_chart(index, scenario)]),
+        bar_metric_chart(index, scenario, "cpu_per_request", cpu_title, "µs/req"),
         bar_metric_chart(index, scenario, "target_rss_max", "peak memory", "MB", MB),
     ]
-    if scenario == "sse":
-        made.append(cdf_chart(index, scenario, "sse gap"))
-        made.append(bar_metric_chart(index, scenario, "gauge_streams_held_max", "streams held",
-                                     "streams"))  # fmt: skip
-    if scenario.startswith("ws_"):
-        made.append(bar_metric_chart(index, scenario, "gauge_connections_held_max",
-                                     "connections held", "connections"))  # fmt: skip
-    if scenario in ("sse", "ws_echo", "ws_broadcast"):
-        made.append(bar_metric_chart(index, scenario, "mem_per_connection",
-                                     "memory per connection", "KB", 1024.0))  # fmt: skip
-    return ScenarioCharts(scenario, tuple(c for c in made if c is not None))
+    kind = "ws" if scenario.startswith("ws_") else scenario
+    for metric, title, unit, scale in _STREAM_BARS.get(kind, ()):
+        made.append(bar_metric_chart(index, scenario, metric, title, unit, scale))
+    if kind in _STREAM_BARS:
+        made.append(
+            bar_metric_chart(
+                index, scenario, "mem_per_connection", "memory per connection", "KB", 1000.0
+            )
+        )
+    return ScenarioCharts(scenario, tuple(made))
 
 
-def capacity_chart(results: RunResults) -> Chart | None:
-    """Capacity at the SLO per target and step scenario, from complete.json."""
-    if results.summary is None or not results.summary.capacities:
-        return None
+def capacity_bar(cap: CapacityFigure, flask: bool) -> Bar:
+    if cap.kind is CapacityKind.HELD and cap.value is not None:
+        low = min(cap.repeats) if not cap.exact else None
+        high = max(cap.repeats) if not cap.exact else None
+        return Bar(cap.target, cap.value, flask, low, high, note=cap.text)
+    return Bar(cap.target, 0.0, flask, invalid=True, note=cap.text)
+
+
+def capacity_charts(results: RunResults) -> tuple[Chart, ...]:
+    """Per step scenario: each target's capacity at the SLO, in the scenario's figure."""
     index = RunIndex(results)
-    bars = []
-    for cap in results.summary.capacities:
-        value = cap.rate if cap.driver is Driver.OPEN else cap.users
-        label = f"{cap.scenario} · {cap.target}"
-        flask = _is_flask(index, cap.target)
-        bars.append(Bar(label, float(value or 0), flask, invalid=cap.load_level is None))
-    slo = results.run.slo
-    title = (
-        f"capacity at the SLO (p99 ≤ {slo.p99_ms:g} ms, errors < {slo.max_error_rate:.0%}); "
-        "grey: no level met it"
-    )
-    return Chart("capacity", title, charts.bar_chart("capacity", title, "users or req/s", bars))
+    caps = capacity_figures(results)
+    out = []
+    for scenario in dict.fromkeys(c.scenario for c in caps):
+        mine = [c for c in caps if c.scenario == scenario]
+        bars = [capacity_bar(c, _is_flask(index, c.target)) for c in mine]
+        chart_id = f"capacity-{scenario}"
+        title = (
+            f"{scenario}: capacity at the SLO ({mine[0].slo or 'p99 within the SLO'}), "
+            f"{mine[0].unit}\ngrey: no level met it"
+        )
+        out.append(Chart(chart_id, title, charts.bar_chart(chart_id, title, mine[0].unit, bars)))
+    return tuple(out)
