@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     size = args.out.stat().st_size
     cells = sum(len(v.results.cells) for v in model.runs)
     charts = sum(len(s.charts) for v in model.runs for s in v.charts)
+    charts += sum(len(v.capacity_charts) for v in model.runs)
     print(f"report: {args.out}")
     print(f"from:   {', '.join(map(str, dirs))} ({cells} cells, {charts} charts)")
     print(f"size:   {size / 1e6:.2f} MB (budget {MAX_BYTES / 1e6:.0f} MB)")

@@ -129,7 +129,9 @@ def test_a_target_without_valid_cells_is_drawn_grey_with_its_reason(
 def test_capacity_chart_uses_the_in_flight_figure_and_shows_targets_with_none(
     recorded: tuple[RunResults, pd.DataFrame, dict[str, Chart]],
 ) -> None:
-    results, _, made = recorded
+    """upstream's capacity in requests in flight: each held bar is the mean `inflight` of the
+    level's valid repeats (pandas); a target that met no level is a labelled empty slot."""
+    results, df, made = recorded
     chart = made["capacity-upstream"]
     assert "requests in flight" in chart.title
     texts = _texts(chart.svg)
@@ -137,5 +139,13 @@ def test_capacity_chart_uses_the_in_flight_figure_and_shows_targets_with_none(
     for cap in results.summary.capacities:
         if cap.load_level is None:
             assert any(t.startswith(("none (below the lowest level", "unknown")) for t in texts)
-        else:
-            assert any("requests in flight (at" in t for t in texts)
+            continue
+        rows = df[
+            (df.scenario == cap.scenario)
+            & (df.target == cap.target)
+            & (df.load_level == cap.load_level)
+            & (df.request == "total")
+            & (df.metric == "inflight")
+            & df.valid
+        ]
+        assert f"{rows.value.mean():.3g} at {cap.users} users" in texts, (cap.target, texts)

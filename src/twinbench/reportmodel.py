@@ -132,10 +132,11 @@ class ConfigRow:
 
     name: str
     values: tuple[str, ...]
+    compared: bool = True  # False: identity (run id, start time), different by nature
 
     @property
     def differs(self) -> bool:
-        return len(set(self.values)) > 1
+        return self.compared and len(set(self.values)) > 1
 
 
 @dataclass(frozen=True)
@@ -346,11 +347,14 @@ def deltas(before: RunResults, after: RunResults) -> tuple[Delta, ...]:
     return tuple(out)
 
 
+_IDENTITY = frozenset({"run", "started", "command"})
+
+
 def _config_values(run: RunInfo) -> list[tuple[str, str]]:
     m, p = run.machine, run.pinning
     cpus = ",".join(map(str, p.target_cpus)) or "unpinned"
     loader = ",".join(map(str, p.loader_cpus)) or "unpinned"
-    rows = [
+    return [
         ("run", run.run_id),
         ("started", run.started_utc),
         (
@@ -377,18 +381,27 @@ def _config_values(run: RunInfo) -> list[tuple[str, str]]:
             else "one Locust process",
         ),
         ("command", " ".join(run.command)),
+        ("packages", ", ".join(f"{k} {v}" for k, v in sorted(run.packages.items()))),
     ]
-    rows += [(f"package {k}", v) for k, v in sorted(run.packages.items())]
-    return rows
 
 
 def config_rows(runs: Sequence[RunInfo]) -> tuple[ConfigRow, ...]:
-    """The configuration of every run side by side (a package one run lacks: 'not recorded')."""
+    """The configuration of every run side by side; when package versions differ, the row
+    names the packages that changed, so the reader need not diff two long lists."""
     per_run = [dict(_config_values(r)) for r in runs]
     names = list(dict.fromkeys(k for r in runs for k, _ in _config_values(r)))
-    return tuple(
-        ConfigRow(n, tuple(values.get(n, "not recorded") for values in per_run)) for n in names
-    )
+    rows = []
+    for n in names:
+        label = n
+        if n == "packages":
+            versions = [dict(r.packages) for r in runs]
+            keys = sorted({k for v in versions for k in v})
+            changed = [k for k in keys if len({v.get(k) for v in versions}) > 1]
+            if changed:
+                label = f"packages (changed: {', '.join(changed)})"
+        values = tuple(v.get(n, "not recorded") for v in per_run)
+        rows.append(ConfigRow(label, values, n not in _IDENTITY))
+    return tuple(rows)
 
 
 def build_model(

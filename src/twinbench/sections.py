@@ -208,10 +208,13 @@ def bar_metric_chart(
         flask = _is_flask(index, target)
         if vals:
             bars.append(Bar(target, sum(vals) / len(vals), flask, min(vals), max(vals), not valid))
+            continue
+        if cells:  # measured, but this figure was not recorded for those cells
+            why = "not recorded at " + ("its highest valid level" if valid else "any valid level")
         else:
             cells_all = [c for cs in index.per_level(scenario, target).values() for c in cs]
             why = why_not_valid(cells_all) or "not measured"
-            bars.append(Bar(target, 0.0, flask, invalid=True, note=f"none ({why})"))
+        bars.append(Bar(target, 0.0, flask, invalid=True, note=f"none ({why})"))
     chart_id = f"{scenario}-{metric}"
     full = f"{scenario}: {title}"
     return Chart(chart_id, full, charts.bar_chart(chart_id, full, unit, bars))
@@ -263,10 +266,12 @@ def scenario_charts(index: RunIndex, scenario: str) -> ScenarioCharts:
 
 
 def capacity_bar(cap: CapacityFigure, flask: bool) -> Bar:
+    """A held capacity is a bar with its value (error bar: repeats of a measured figure); a
+    target with none is a labelled empty slot, 'none (below the lowest level, 16 users)'."""
     if cap.kind is CapacityKind.HELD and cap.value is not None:
         low = min(cap.repeats) if not cap.exact else None
         high = max(cap.repeats) if not cap.exact else None
-        return Bar(cap.target, cap.value, flask, low, high, note=cap.text)
+        return Bar(cap.target, cap.value, flask, low, high, note=f"{cap.value:.3g} at {cap.load}")
     return Bar(cap.target, 0.0, flask, invalid=True, note=cap.text)
 
 
@@ -280,8 +285,8 @@ def capacity_charts(results: RunResults) -> tuple[Chart, ...]:
         bars = [capacity_bar(c, _is_flask(index, c.target)) for c in mine]
         chart_id = f"capacity-{scenario}"
         title = (
-            f"{scenario}: capacity at the SLO ({mine[0].slo or 'p99 within the SLO'}), "
-            f"{mine[0].unit}\ngrey: no level met it"
+            f"{scenario}: capacity at the SLO, in {mine[0].unit}\n"
+            f"({mine[0].slo or 'p99 within the SLO'}; grey: no level met it)"
         )
         out.append(Chart(chart_id, title, charts.bar_chart(chart_id, title, mine[0].unit, bars)))
     return tuple(out)
