@@ -255,3 +255,21 @@ def test_peak_throughput_figure_is_the_best_level(synth: RunResults) -> None:
     ]
     assert fig.load is None and fig.config.endswith("peak at 16")
     assert fig.repeats == index.repeats("json", "fastapi-uvicorn", 2, "throughput")
+
+
+def test_methods_warn_that_few_repeats_give_narrow_intervals(
+    synth: RunResults, parsed: tuple[str, Page]
+) -> None:
+    """The synthetic run has 2 repeats: C(3, 2) = 3 distinct resamples per side."""
+    import math
+
+    methods = squash(parsed[1].by_id("methods").text)
+    n = synth.run.repeats
+    assert (
+        f"With {n} repeats a side has only {math.comb(2 * n - 1, n)} distinct resamples" in methods
+    )
+    assert "percentile interval runs narrow" in methods
+    assert (
+        "meets its factor only when the point estimate reaches it and the interval excludes 1"
+        in methods
+    )
