@@ -10,7 +10,6 @@ hands out keep-alive connections in O(1).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -41,5 +40,5 @@ async def fetch_delay(client: aiohttp.ClientSession, base_url: str, ms: int) -> 
                 raise UpstreamError(f"GET /delay?ms={ms}: status {response.status}")
             # content_type=None: decode whatever it is labelled; not JSON → ValueError
             return await response.json(content_type=None)
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         raise UpstreamError(f"GET /delay?ms={ms} failed: {exc!r}") from exc

@@ -19,7 +19,7 @@ import gevent
 from gevent.event import Event
 from locust import LoadTestShape, User
 from locust.env import Environment
-from locust.runners import MasterRunner, Runner, WorkerRunner
+from locust.runners import LocalRunner, MasterRunner, Runner, WorkerRunner
 
 from . import output
 from .openmodel import set_pool_size
@@ -186,6 +186,7 @@ class PlanShape(LoadTestShape):
             self.stage = "stop"
             if self.idx >= len(self.plan.phases):
                 return None
+            self._stop_users_now()
         # stage "stop": no user may survive into the next phase (it would hit the old host)
         if self.get_current_user_count() > 0:
             return (0, STOP_RATE, self.classes)
@@ -195,6 +196,18 @@ class PlanShape(LoadTestShape):
         else:
             self.settle = None
         return self._start_phase(phase)
+
+    def _stop_users_now(self) -> None:
+        """One process: stop every user here and now, so the next phase starts on this tick.
+
+        Returning 0 users instead costs a whole shape tick (1 s) per phase, as long as a short
+        window. A master's workers stop asynchronously, so there the 0-user tick stays.
+        """
+        runner = self.driver.runner
+        if isinstance(runner, LocalRunner):
+            running = {name: n for name, n in runner.user_classes_count.items() if n}
+            if running:
+                runner.stop_users(running)
 
     def _start_phase(self, phase: Phase) -> tuple[int, float, list[type[User]]]:
         d = self.driver
@@ -210,6 +223,9 @@ class PlanShape(LoadTestShape):
             d.send_phase("closed", None, 1)
             assert phase.users is not None
             users, spawn_rate = phase.users, max(1.0, phase.users * SPAWN_PER_S_FACTOR)
+        # Locust only acts on a tick that differs from the last one: two phases in a row with the
+        # same users (A B A B) would otherwise look like one, and nobody would be spawned.
+        spawn_rate += (self.idx % 2) * 1e-6
         self.target = (users, spawn_rate, self.classes)
         self.stage = "run"
         self.ctl = gevent.spawn(self._run_phase, phase, users, time.time_ns())

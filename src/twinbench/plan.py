@@ -189,26 +189,29 @@ def locust_plan(sp: ScenarioPlan, hosts: Mapping[str, str]) -> dict[str, Any]:
 class CostModel:
     """Fixed costs in seconds, measured on the 2-core reference machine (README).
 
-    Locust's shape ticks once a second: a phase starts on a tick, and its end is noticed on
-    the first tick after spawn + warm-up + measure, when users are stopped; the next phase
-    starts on the tick after. So a phase costs ceil(run) + 1 ticks, and windows are sized to
-    end just before a tick (0.77 s runs cost 2.0 s: measured 1.23 s between windows). A new
-    Locust process per scenario starts while the last one finishes its final ticks: measured
-    ~0.0–0.1 s beyond a phase gap on an idle machine (more on a busy one), 0.5 s budgeted; an
-    open-model one ~2 s more. Fresh servers for a connection scenario: measured 4 s.
+    Locust's shape ticks once a second: a phase starts on a tick and its end is noticed on
+    the first tick after spawn + warm-up + measure, where one Locust process stops its users
+    at once and starts the next phase; so a phase costs ceil(run) ticks, and windows are
+    sized to end just before a tick (0.77 s runs cost 1.0 s: measured 0.22 s between
+    windows). A master stops its workers' users asynchronously: one more tick per phase
+    (`stop_tick`). A new Locust process per scenario starts while the last one finishes:
+    measured ~1.2 s between scenarios on an idle machine; an open-model one ~2 s more. Fresh
+    servers for a connection scenario: measured 4 s.
     """
 
     tick_s: float = 1.0
     spawn_s: float = 0.15  # spawning users before warm-up (more with hundreds of users)
-    locust_start_s: float = 0.5
+    locust_start_s: float = 1.2
     open_start_extra_s: float = 2.0
     instance_start_s: float = 2.0  # one server, start to healthy (starts overlap)
     restart_s: float = 4.0  # stopping and starting a scenario's servers (in parallel)
     run_setup_s: float = 3.0  # database check and init, upstream, run.json
     micro_s: float = 3.0  # the in-process micro-benchmarks after the last scenario
+    stop_tick: bool = False  # distributed Locust: users are stopped on a tick of their own
 
     def phase_s(self, warmup_s: float, measure_s: float) -> float:
-        return (math.ceil((warmup_s + measure_s + self.spawn_s) / self.tick_s) + 1) * self.tick_s
+        ticks = math.ceil((warmup_s + measure_s + self.spawn_s) / self.tick_s)
+        return (ticks + (1 if self.stop_tick else 0)) * self.tick_s
 
 
 DEFAULT_COST = CostModel()

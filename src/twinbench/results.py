@@ -130,7 +130,7 @@ class RunInfo:
     pinning: Pinning
     profile: str
     database: str  # back-end and address, never a password
-    database_kind: str  # sqlite | postgresql
+    database_kind: str  # sqlite | postgres (apps.common.settings.DatabaseKind)
     upstream_url: str
     loader_workers: int  # 0: one Locust process; N: a master and N workers
     slo: Slo

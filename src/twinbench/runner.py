@@ -8,6 +8,7 @@ that lives as long as the run; `finally` stops every one of them on any exit, Ct
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -190,6 +191,8 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
     started = time.monotonic()
     deadline = started + opts.max_seconds
     plan = make_plan(opts)
+    if opts.loader_workers or opts.remote_workers:
+        cost = dataclasses.replace(cost, stop_tick=True)
     writer = ResultsWriter(opts.out_dir)
     log_dir = opts.out_dir / "logs"
     if opts.pin_self:
