@@ -39,8 +39,8 @@ def test_ids_stable_unique_and_ordered() -> None:
     assert len(set(ids)) == len(ids)
     assert [c.order for c in a.cells] == list(range(len(ids)))
     assert cell_id("json", "fastapi-uvicorn", 1, 2) == "json.fastapi-uvicorn.l1.r2"
-    # every scenario × level × target × repeat is planned: (11 + 2 upstream levels) × 3 × 3
-    assert len(ids) == 13 * 3 * 3
+    # every scenario × level × target × repeat is planned: (12 + 2 upstream levels) × 3 × 3
+    assert len(ids) == 14 * 3 * 3
 
 
 def test_unsupported_recorded_with_registry_reason() -> None:

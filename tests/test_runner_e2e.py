@@ -71,9 +71,9 @@ def test_no_cell_lost(smoke: tuple[Path, float]) -> None:
     run = load_run(out)
     assert run.complete and run.summary is not None
     planned = [c.cell_id for c in run.run.cells]
-    assert len(planned) == 24  # 12 scenarios × 2 targets × 1 repeat
+    assert len(planned) == 26  # 13 scenarios × 2 targets × 1 repeat
     assert sorted(c.cell_id for c in run.cells) == sorted(planned)
-    assert sum(run.summary.counts.values()) == 24
+    assert sum(run.summary.counts.values()) == 26
     df = pd.read_csv(out / "metrics.csv")
     assert set(df.cell_id) == set(planned)
     for c in run.cells:

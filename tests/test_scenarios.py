@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_catalogue_names_and_locustfiles() -> None:
     assert scenarios.scenario_names() == [
         "json", "plaintext", "db", "queries", "fortunes", "updates",
-        "api", "upstream", "cpu", "sse", "ws_echo", "ws_broadcast",
+        "api", "upstream", "cpu", "sse", "ws_echo", "ws_connect", "ws_broadcast",
     ]  # fmt: skip
     for sc in scenarios.CATALOGUE:
         assert (ROOT / sc.locustfile).exists(), sc.locustfile

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -50,9 +49,29 @@ def connect(user: User, path: str) -> websocket.WebSocket | None:
     return ws
 
 
+CLOSE_TIMEOUT_S = 1.0
+MAX_FRAMES_BEFORE_CLOSE = 100  # frames still in flight before the server's close frame
+
+
 def close(ws: Any) -> None:
+    """The closing handshake, bounded, then the socket closed.
+
+    Not websocket-client's `close()`: it swallows every exception with a bare `except`,
+    GreenletExit included, so a user Locust stops while it is closing would never stop
+    (the runner then waits for it forever). Only errors of the connection are ignored here.
+    """
     if ws is None:
         return
     STATE.gauge_add("connections_held", -1)
-    with contextlib.suppress(Exception):
-        ws.close(timeout=1)
+    try:
+        if ws.connected:
+            ws.send_close()
+            ws.settimeout(CLOSE_TIMEOUT_S)
+            for _ in range(MAX_FRAMES_BEFORE_CLOSE):
+                if ws.recv_frame().opcode == websocket.ABNF.OPCODE_CLOSE:
+                    break
+    except (websocket.WebSocketException, OSError, ValueError):
+        pass  # the peer went first, or took too long: the socket is closed below anyway
+    finally:
+        ws.connected = False
+        ws.shutdown()

@@ -133,7 +133,11 @@ def main_request(line: PhaseLine, sc: Scenario) -> tuple[str, NamedCounts]:
 
 
 # Counters that are the unit of work of a streaming scenario, per second in the window.
-_RATES = {"sse_events": "events_per_s", "ws_messages": "messages_per_s"}
+_RATES = {
+    "sse_events": "events_per_s",
+    "ws_messages": "messages_per_s",
+    "connects": "connects_per_s",
+}
 _RATES_BROADCAST = {"ws_received": "messages_per_s"}
 
 

@@ -65,6 +65,7 @@ _SMALL: Mapping[str, tuple[Level, ...]] = {
     "upstream": (Level(users=20),),
     "sse": (Level(users=10),),
     "ws_echo": (Level(users=10),),
+    "ws_connect": (Level(users=10),),
     "ws_broadcast": (Level(users=10),),
 }
 # quick: enough users on the slow upstream that a sync worker pool (3 workers) queues while
@@ -84,6 +85,7 @@ _FULL: Mapping[str, tuple[Level, ...]] = {
     "upstream": (Level(users=8), Level(users=128), Level(users=1024)),
     "sse": (Level(users=10), Level(users=100), Level(users=500)),
     "ws_echo": (Level(users=10), Level(users=100), Level(users=400)),
+    "ws_connect": (Level(users=16),),
     "ws_broadcast": (Level(users=50),),
 }
 

@@ -318,4 +318,5 @@ METRIC_UNITS: Mapping[str, str] = {
     "settle_wait": "s",
     "events_per_s": "rps",
     "messages_per_s": "rps",
+    "connects_per_s": "rps",
 }

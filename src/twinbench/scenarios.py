@@ -140,6 +140,14 @@ CATALOGUE: tuple[Scenario, ...] = (
         open_model=False,
     ),
     Scenario(
+        "ws_connect",
+        Feature.WEBSOCKET,
+        Merit.THROUGHPUT,
+        "New WebSocket connections per second: handshake, one echo, close",
+        main_request="ws connect",
+        open_model=False,
+    ),
+    Scenario(
         "ws_broadcast",
         Feature.WEBSOCKET,
         Merit.LATENCY_P99,

@@ -375,3 +375,17 @@ def test_open_model_counts_latency_from_the_intended_send_time(tiny: str, tmp_pa
     h = _hist(line["requests"]["GET /json"])
     assert h.get_value_at_percentile(85) > 40_000, h.get_value_at_percentile(85)
     assert h.get_value_at_percentile(99) > 120_000, h.get_value_at_percentile(99)
+
+
+def test_ws_connect_counts_new_connections(tiny: str, tmp_path: Path) -> None:
+    out = tmp_path / "c.jsonl"
+    plan = write_plan(tmp_path / "p.json", "ws_connect", "closed", [phase("c", tiny, users=3)])
+    res = run_locust("ws_connect", "--tb-plan", str(plan), "--tb-out", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    (line,) = read_lines(out)
+    connects = line["requests"]["WS ws connect"]
+    assert connects["count"] > 20 and connects["failures"] == 0
+    # every connection made in the window carried one echo and was counted once
+    assert abs(connects["count"] - line["counters"]["connects"]) <= 3
+    assert abs(line["requests"]["WS ws-echo rtt"]["count"] - connects["count"]) <= 3
+    assert line["gauges"]["connections_held"]["max"] <= 3
