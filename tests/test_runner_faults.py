@@ -38,12 +38,15 @@ def test_target_killed_mid_cell(tmp_path: Path) -> None:
     args = cli_args(
         tmp_path,
         "--profile", "smoke", "--scenarios", "json,plaintext", "--repeats", "3",
-        "--targets", "fastapi-uvicorn,flask-gunicorn-gevent",
+        "--targets", "fastapi-uvicorn,flask-gunicorn-gevent", "--measure-s", "2.6",
     )  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = tmp_path / "run"
     try:
         _wait_for(lambda: _cells(out) >= 1, 120, "the first cell")
+        # The next cell (gevent's) starts ~0.2 s after the first one's window: one second on,
+        # its 2.6 s window is under way, so the kill lands mid-cell.
+        time.sleep(1.0)
         runner = psutil.Process(proc.pid)
         masters = [
             p for p in runner.children(recursive=True)

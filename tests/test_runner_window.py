@@ -28,11 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 USERS = 4
 
 
-def _watch(stop: threading.Event, seen: dict[str, set[tuple[int, ...]]]) -> None:
-    """Affinity of every descendant, by what it is (target, locust, upstream)."""
-    me = psutil.Process()
+def _watch(
+    root: psutil.Process, stop: threading.Event, seen: dict[str, set[tuple[int, ...]]]
+) -> None:
+    """Affinity of every process the run started, by what it is (target, locust, upstream).
+    Only the run's own descendants: other tests' servers may still be up in this session."""
     while not stop.is_set():
-        for proc in me.children(recursive=True):
+        try:
+            children = root.children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in children:
             try:
                 cmd = " ".join(proc.cmdline())
                 cpus = tuple(sorted(proc.cpu_affinity() or ()))
@@ -68,14 +74,18 @@ def test_counts_are_the_servers_answers_in_the_window_and_pinning_holds(tmp_path
     )  # fmt: skip
     seen: dict[str, set[tuple[int, ...]]] = {}
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(stop, seen), daemon=True)
+    run_proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = threading.Thread(
+        target=_watch, args=(psutil.Process(run_proc.pid), stop, seen), daemon=True
+    )
     watcher.start()
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=180)
+        _, err = run_proc.communicate(timeout=180)
     finally:
         stop.set()
         watcher.join(5)
-    assert done.returncode == 0, done.stderr[-2000:]
+        run_proc.kill()
+    assert run_proc.returncode == 0, err[-2000:]
     # pinning: the target on CPU 0 only, Locust and the mock upstream on CPU 1 only
     assert seen.get("target") == {(0,)}, seen
     assert seen.get("locust") == {(1,)}, seen

@@ -74,9 +74,12 @@ class Servers:
         self.access_log = access_log
         self.running: dict[tuple[str, int, int], Running] = {}
         self.outages: list[Outage] = []
+        # Starts per server across stops and restarts: each start logs to its own files.
+        self.starts: dict[tuple[str, int, int], int] = {}
 
     def _spawn(self, run: Running) -> None:
         name, workers, _ = run.instance.key
+        run.starts = self.starts[run.instance.key] = self.starts.get(run.instance.key, 0) + 1
         run.proc = target_process(run.config, self.log_dir, f"{name}.w{workers}.{run.starts}")
         run.proc.start()
         self.sampler.watch_tree(run.sampler_key, run.proc.tree)
@@ -137,7 +140,6 @@ class Servers:
             tail = run.proc.stderr_tail()
             run.proc.stop()
             restart_ns = time.time_ns()
-            run.starts += 1
             up_ns: int | None = None
             try:
                 self._launch(run)
