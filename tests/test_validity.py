@@ -141,3 +141,11 @@ def test_upstream_capacity_holds_each_wait_to_its_own_slo() -> None:
     cells, rows = _upstream_ladder([{50: 160.0, 500: 520.0}])
     (cap,) = capacities(cells, rows, Slo(100.0, 0.001))
     assert cap.load_level is None and "on the 50 ms wait" in cap.reason
+
+
+def test_a_target_that_held_few_of_the_connections_is_invalid() -> None:
+    v = judge(_obs(held=12.0, users=400))
+    assert v.status is CellStatus.INVALID and v.reason.startswith("connections-not-held")
+    assert "12 of 400" in v.reason
+    assert judge(_obs(held=392.0, users=400)).status is CellStatus.OK  # SSE reconnect gaps
+    assert judge(_obs(held=None, users=400)).status is CellStatus.OK  # not a stream scenario

@@ -18,7 +18,7 @@ from typing import Any
 from . import cells as cellrec
 from .instances import Outage, Servers
 from .locustproc import LocustRun
-from .plan import CostModel, ScenarioPlan, locust_plan
+from .plan import SETTLE_S, CostModel, ScenarioPlan, locust_plan
 from .results import CellConfig, CellResult, CellStatus, Driver
 from .sampler import Sampler
 from .store import ResultsWriter
@@ -141,6 +141,8 @@ class ScenarioRun:
                 unsettled_after_s=(
                     line.settle.waited_s if line.settle and not line.settle.settled else None
                 ),
+                held=cellrec.connections_held(line) if self.sp.scenario.connections else None,
+                users=cfg.users,
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:
@@ -161,21 +163,15 @@ class ScenarioRun:
     # -- the scenario -------------------------------------------------------------------
     def _expected_s(self, cells: tuple[CellConfig, ...]) -> float:
         c = self.ctx.cost
-        per = sum(c.phase_s(x.warmup_s, x.measure_s) for x in cells)
+        # Each phase may also wait up to SETTLE_S for its target (plan.SETTLE_S).
+        per = sum(c.phase_s(x.warmup_s, x.measure_s) + SETTLE_S for x in cells)
         if self.sp.driver is Driver.OPEN:
             per += OPEN_DRAIN_ALLOWANCE_S * len(cells)
         return c.locust_start_s + per
 
-    def run(self) -> None:
+    def _stop_stale_servers(self) -> None:
+        """Stop running servers this scenario must not inherit; `run` starts them afresh."""
         ctx, sp = self.ctx, self.sp
-        name = sp.scenario.name
-        if time.monotonic() >= ctx.deadline:
-            for pc in sp.cells:
-                _write_unmeasured(ctx, pc.config, CellStatus.SKIPPED, "time-limit: not started")
-            return
-        for pc in sp.cells:
-            if pc.unsupported:
-                _write_unmeasured(ctx, pc.config, CellStatus.UNSUPPORTED, pc.unsupported)
         for inst in sp.instances.values():
             running = ctx.servers.running.get(inst.key)
             if running is None:
@@ -187,8 +183,20 @@ class ScenarioRun:
             elif not running.proc.answers_promptly():
                 # Still answering requests an overloaded earlier scenario left queued (a sync
                 # pool can take minutes): a restart costs seconds, and no cell is running.
-                ctx.on_note(f"{name}: restarting {inst.target.name} (backlogged)")
+                ctx.on_note(f"{sp.scenario.name}: restarting {inst.target.name} (backlogged)")
                 ctx.servers.stop(inst.key)
+
+    def run(self) -> None:
+        ctx, sp = self.ctx, self.sp
+        name = sp.scenario.name
+        if time.monotonic() >= ctx.deadline:
+            for pc in sp.cells:
+                _write_unmeasured(ctx, pc.config, CellStatus.SKIPPED, "time-limit: not started")
+            return
+        for pc in sp.cells:
+            if pc.unsupported:
+                _write_unmeasured(ctx, pc.config, CellStatus.UNSUPPORTED, pc.unsupported)
+        self._stop_stale_servers()
         missing = [i for i in sp.instances.values() if i.key not in ctx.servers.running]
         if missing:
             ctx.on_note(f"{name}: starting {', '.join(i.target.name for i in missing)}")

@@ -31,6 +31,9 @@ LOADER_BUSY_LIMIT = 0.90  # share of the loader CPUs; above it Locust is the bot
 RATE_TOLERANCE = 0.05  # open model: attempted sends may miss the intended rate by this much
 LATE_TOLERANCE = 0.05  # open model: share of sends that may start late
 DEFAULT_SLO = Slo(p99_ms=100.0, max_error_rate=0.001)
+# Connection scenarios: share of the users' connections that must be open at once. SSE users
+# reconnect between short streams, so a sample can miss a few.
+HELD_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class Observation:
     # The target was still answering slowly after the settle wait (an earlier phase's
     # backlog): seconds waited, or None when it settled (or was not checked).
     unsettled_after_s: float | None = None
+    # Connection scenarios: the most streams/sessions open at once, and how many users asked.
+    held: float | None = None
+    users: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,14 @@ def judge(obs: Observation) -> Verdict:
         )
     if obs.requests == 0:
         return Verdict(CellStatus.INVALID, "no-requests: nothing completed in the window")
+    if obs.held is not None and obs.users and obs.held < HELD_SHARE * obs.users:
+        # The figures then describe the few sessions the server took (a thread pool holds one
+        # WebSocket per thread), not the load level: they must not win a comparison.
+        return Verdict(
+            CellStatus.INVALID,
+            f"connections-not-held: the target held {obs.held:.0f} of {obs.users} "
+            "connections at most; the others waited to be accepted",
+        )
     for who, value in (
         ("the Locust processes", obs.loader_cpu_util),
         ("everything on them", obs.loader_cpus_busy),
