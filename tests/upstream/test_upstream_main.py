@@ -213,8 +213,8 @@ def test_websocket_upgrade_is_not_served(client: httpx.Client) -> None:
     assert resp.status_code < 500
 
 
-async def _raw_delay(port: int, ms: int) -> int:
-    """One `GET /delay` on its own connection; the status code."""
+async def _raw_delay(port: int, ms: int) -> tuple[int, dict[str, int]]:
+    """One `GET /delay` on its own connection: the status code and the JSON body."""
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
         writer.write(
@@ -224,25 +224,27 @@ async def _raw_delay(port: int, ms: int) -> int:
     finally:
         writer.close()
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert json.loads(body)["delay_ms"] == ms
-    return int(head.split(b" ", 2)[1])
+    return int(head.split(b" ", 2)[1]), json.loads(body)
 
 
-def test_500_concurrent_waits_take_well_under_2s(mock: Mock) -> None:
+def test_500_waits_are_all_in_flight_at_once(mock: Mock) -> None:
+    """Concurrency, shown by the mock's own clock, not by a wall-clock threshold: every one of
+    500 requests with a 2 s wait arrived before the first of them was answered, and none was
+    answered early. (How many thousands it holds, and at what cost: `make upstream-bench`.)"""
+
     # Raw asyncio streams, not httpx: httpx.AsyncClient spends seconds on 500 concurrent
     # requests on its own (encode/httpx#3215), which would hide what the mock does.
-    async def go() -> tuple[float, list[int]]:
-        start = time.monotonic()
-        statuses = await asyncio.wait_for(
-            asyncio.gather(*(_raw_delay(mock.port, 300) for _ in range(500))), timeout=15
+    async def go() -> list[tuple[int, dict[str, int]]]:
+        return await asyncio.wait_for(
+            asyncio.gather(*(_raw_delay(mock.port, 2000) for _ in range(500))), timeout=30
         )
-        return time.monotonic() - start, list(statuses)
 
-    elapsed, statuses = asyncio.run(go())
-    assert statuses == [200] * 500
-    # 500 sequential waits would take 150 s; all of them at once take ~0.3 s plus the cost
-    # of 500 connections (~0.1 s on an idle machine).
-    assert 0.300 <= elapsed < 1.5, elapsed
+    answers = asyncio.run(go())
+    assert [status for status, _ in answers] == [200] * 500
+    bodies = [body for _, body in answers]
+    assert all(b["delay_ms"] == 2000 for b in bodies)
+    assert max(b["received_ns"] for b in bodies) < min(b["sent_ns"] for b in bodies)
+    assert min(b["sent_ns"] - b["received_ns"] for b in bodies) >= 2000 * 1_000_000
 
 
 def test_descriptor_limit_is_raised_to_the_hard_limit(mock: Mock) -> None:
