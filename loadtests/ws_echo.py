@@ -84,7 +84,6 @@ class WsEchoUser(User):
         STATE.count("ws_messages")
 
 
-
 setup(
     "ws_echo",
     [WsEchoUser],
