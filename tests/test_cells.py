@@ -61,7 +61,9 @@ def test_figures() -> None:
     assert f[("total", "throughput")] == 50.0  # 100 requests in a 2 s window
     assert f[("total", "latency_p50")] == 1.0
     assert f[("/json", "latency_max")] == 2.0
-    assert f[("total", "cpu_per_request")] == 5000.0  # 0.5 s / 100 requests, in µs
+    # no "sse first-event" in this window: no per-stream figure, rather than a per-record one
+    assert ("total", "cpu_per_request") not in f
+    assert figures(line, RES, JSON)[("total", "cpu_per_request")] == 5000.0  # 0.5 s / 100
     assert f[("total", "target_cpu_util")] == 0.25
     assert f[("total", "loader_cpu_util")] == 0.5
     assert f[("total", "loader_cpus_busy")] == 0.6
@@ -116,3 +118,13 @@ def test_rows_and_unmeasured_row() -> None:
     (empty,) = metric_rows("r", cfg, CellStatus.UNSUPPORTED, "why", {})
     assert empty.metric == "requests" and empty.value is None and not empty.valid
     assert histograms(line).requests["/json"] == line.total.hist
+
+
+def test_memory_baseline_is_the_highest_rss_reached_before() -> None:
+    line = parse_line(_line([1000]))
+    # 60 MB now, 50 MB before the phase, but 58 MB at the earlier peak: 2 MB for 4 new
+    res = dataclasses.replace(RES, held_before=6.0, rss_peak_before=58_000_000)
+    assert figures(line, res, SSE)[("total", "mem_per_connection")] == 500_000
+    # one more connection than before (of 10): too few to attribute the RSS change to
+    res = dataclasses.replace(RES, held_before=9.5)
+    assert ("total", "mem_per_connection") not in figures(line, res, SSE)

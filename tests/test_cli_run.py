@@ -26,6 +26,11 @@ TWINBENCH = [sys.executable, "-m", "twinbench"]
         (["--remote-workers", "2"], "needs --master-port"),
         (["--database", "mysql://x"], "unsupported database URL"),
         (["--config", "/nonexistent/twinbench.toml"], "cannot read it"),
+        (["--rates", "100,inf"], "'inf' must be a finite number above 0"),
+        (["--rates", "nan"], "'nan' must be a finite number above 0"),
+        (["--users", "8,x"], "'x' is not a number"),
+        (["--users", "1,2", "--rates", "1,2,3"], "one per rate"),
+        (["--scenarios", "sse", "--rates", "10"], "runs closed only"),
     ],
 )
 def test_bad_option_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
@@ -64,3 +69,21 @@ def test_help_teaches(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     for word in ("A CELL is", "invalid", "unsupported", "Examples:", "--loader-workers"):
         assert word in out
+
+
+def test_window_options_keep_each_scenarios_other_window() -> None:
+    from twinbench import profiles
+    from twinbench.cli_run import parse_levels, with_windows
+
+    quick = profiles.get("quick")
+    longer = with_windows(quick, None, 5.0)
+    assert longer.timing_for("json") == profiles.Timing(quick.warmup_s, 5.0)
+    # upstream keeps its own, longer warm-up (its waits take 500 ms)
+    assert longer.timing_for("upstream") == profiles.Timing(0.6, 5.0)
+    assert with_windows(quick, 2.0, None).timing_for("upstream") == profiles.Timing(2.0, 2.2)
+    assert parse_levels("8,64", None) == (profiles.Level(8), profiles.Level(64))
+    assert parse_levels("100", "50,200") == (
+        profiles.Level(100, 50.0),
+        profiles.Level(100, 200.0),
+    )
+    assert parse_levels(None, None) is None

@@ -149,3 +149,12 @@ def test_a_target_that_held_few_of_the_connections_is_invalid() -> None:
     assert "12 of 400" in v.reason
     assert judge(_obs(held=392.0, users=400)).status is CellStatus.OK  # SSE reconnect gaps
     assert judge(_obs(held=None, users=400)).status is CellStatus.OK  # not a stream scenario
+
+
+def test_a_short_spawn_is_invalid_and_loader_blame_comes_first() -> None:
+    v = judge(_obs(users=400, users_started=380))
+    assert v.status is CellStatus.INVALID and v.reason.startswith("spawn-short")
+    assert judge(_obs(users=400, users_started=400)).status is CellStatus.OK
+    # a saturated Locust that could not finish its handshakes is the generator's fault
+    v = judge(_obs(loader_cpu_util=0.97, held=12.0, users=400))
+    assert v.reason.startswith("load-generator-bound")

@@ -240,10 +240,9 @@ class PlanShape(LoadTestShape):
             runner.user_count < users or runner.state not in ("running",)
         ):
             gevent.sleep(POLL_S)
-        if runner.user_count < users:
-            log.warning(
-                "phase %s: only %d of %d users after spawn", phase.id, runner.user_count, users
-            )
+        users_started = runner.user_count
+        if users_started < users:
+            log.warning("phase %s: only %d of %d users after spawn", phase.id, users_started, users)
         sleep_precise(phase.warmup_s)
         seq = d.open_window()
         t_ms = time.time_ns()
@@ -267,6 +266,7 @@ class PlanShape(LoadTestShape):
                 t_measure_end_ns=t_me,
                 merged=merged,
                 settle=self.settle,
+                users_started=users_started,
             )
         )
 

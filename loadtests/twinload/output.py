@@ -32,6 +32,7 @@ def phase_line(
     t_measure_end_ns: int,
     merged: dict[str, Any],
     settle: dict[str, Any] | None = None,
+    users_started: int | None = None,
 ) -> dict[str, Any]:
     seconds = max(1e-9, (t_measure_end_ns - t_measure_start_ns) / 1e9)
     return {
@@ -56,4 +57,6 @@ def phase_line(
         "errors": merged["errors"],
         # how long the phase waited for its target to go quiet first (plan.Phase.settle_url)
         "settle": settle,
+        # users (closed) or schedulers (open) running when the window opened
+        "users_started": users_started,
     }

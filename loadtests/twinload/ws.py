@@ -66,8 +66,12 @@ def close(ws: Any) -> None:
     try:
         if ws.connected:
             ws.send_close()
-            ws.settimeout(CLOSE_TIMEOUT_S)
+            deadline = time.perf_counter() + CLOSE_TIMEOUT_S  # for the whole handshake
             for _ in range(MAX_FRAMES_BEFORE_CLOSE):
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    break
+                ws.settimeout(left)
                 if ws.recv_frame().opcode == websocket.ABNF.OPCODE_CLOSE:
                     break
     except (websocket.WebSocketException, OSError, ValueError):

@@ -57,6 +57,7 @@ class PhaseLine:
     counters: Mapping[str, float]
     errors: Mapping[str, int]
     settle: Settle | None = None  # None: the phase did not wait for its target
+    users_started: int | None = None  # running when the window opened (None: not reported)
 
 
 def _named(raw: Mapping[str, Any]) -> NamedCounts:
@@ -83,6 +84,7 @@ def parse_line(raw: Mapping[str, Any]) -> PhaseLine:
         settle=None
         if raw.get("settle") is None
         else Settle(float(raw["settle"]["waited_s"]), bool(raw["settle"]["settled"])),
+        users_started=None if raw.get("users_started") is None else int(raw["users_started"]),
     )
 
 
@@ -101,9 +103,10 @@ class Resources:
     # process can use one CPU at most, so it is saturated at 100 % of one CPU even when
     # the loader set has more.
     loader_processes: int = 1
-    # The most connections this server held in earlier phases: memory the allocator kept
-    # from them is reused, so only connections beyond it show up as new RSS.
+    # The most connections this server held in earlier phases, and its RSS peak then: memory
+    # the allocator kept from them is reused, so only connections beyond them add RSS.
     held_before: float = 0.0
+    rss_peak_before: int = 0
 
 
 def utc_now() -> str:
@@ -123,14 +126,21 @@ def loader_utilisation(line: PhaseLine, res: Resources) -> tuple[float | None, f
     return _ratio(res.loader_cpu_s, s, usable), _ratio(res.loader_cpus_busy_s, s, res.loader_cpus)
 
 
-def main_request(line: PhaseLine, sc: Scenario) -> tuple[str, NamedCounts]:
-    """The request per-request figures count (the scenario's main request, or "total")."""
-    if sc.main_request is not None:
-        for name, nc in sorted(line.requests.items()):
-            if name.endswith(sc.main_request):
-                return name, nc
-    return "total", line.total
+_NONE = NamedCounts(0, 0, "")
 
+
+def main_request(line: PhaseLine, sc: Scenario) -> tuple[str, NamedCounts]:
+    """The request per-request figures count: the scenario's main request (none counted when
+    it is absent from the window), or "total" for scenarios without one."""
+    if sc.main_request is None:
+        return "total", line.total
+    for name, nc in sorted(line.requests.items()):
+        if name.endswith(sc.main_request):
+            return name, nc
+    return sc.main_request, _NONE
+
+
+MIN_NEW_SHARE = 0.1  # mem_per_connection: new connections as a share of those held
 
 # Counters that are the unit of work of a streaming scenario, per second in the window.
 _RATES = {
@@ -162,8 +172,9 @@ def figures(line: PhaseLine, res: Resources, sc: Scenario) -> dict[tuple[str, st
             ):
                 out[(name, metric)] = value
             if secs > 0:
-                # Little's law: mean requests in flight = completion rate × mean latency.
-                out[(name, "inflight")] = nc.count / secs * p.mean_ms / 1000.0
+                # Little's law: mean requests in flight = completion rate × mean latency (of the
+                # requests that have one: dropped sends have none).
+                out[(name, "inflight")] = p.count / secs * p.mean_ms / 1000.0
     t = "total"
     _, main = main_request(line, sc)
     if res.target_cpu_s is not None:
@@ -199,9 +210,19 @@ def figures(line: PhaseLine, res: Resources, sc: Scenario) -> dict[tuple[str, st
         out[(t, "settle_wait")] = line.settle.waited_s
     held = connections_held(line)
     new = held - res.held_before
-    if sc.connections and new > 0 and res.target_rss_max and res.target_rss_before is not None:
-        # Marginal memory per connection beyond the most this server held before.
-        out[(t, "mem_per_connection")] = max(0, res.target_rss_max - res.target_rss_before) / new
+    # Only when clearly more connections were open than ever before: a repeat that held a
+    # couple more than the last would divide the RSS noise by 2.
+    if (
+        sc.connections
+        and new >= MIN_NEW_SHARE * held
+        and new > 0
+        and res.target_rss_max
+        and res.target_rss_before is not None
+    ):
+        # Marginal memory per connection beyond the most this server held before, over the
+        # highest RSS it had reached (the allocator may have returned memory in between).
+        base = max(res.target_rss_before, res.rss_peak_before)
+        out[(t, "mem_per_connection")] = max(0, res.target_rss_max - base) / new
     return out
 
 

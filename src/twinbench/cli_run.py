@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import signal
 import sys
 from pathlib import Path
@@ -46,10 +47,30 @@ def _numbers(flag: str, text: str, kind: type[int] | type[float]) -> list[float]
             value = kind(part.strip())
         except ValueError:
             raise UsageError(f"{flag} {text!r}: {part.strip()!r} is not a number") from None
-        if value <= 0:
-            raise UsageError(f"{flag} {text!r}: {part.strip()!r} must be above 0")
+        if not math.isfinite(value) or value <= 0:
+            raise UsageError(f"{flag} {text!r}: {part.strip()!r} must be a finite number above 0")
         out.append(value)
     return out
+
+
+def with_windows(
+    prof: profiles.Profile, warmup_s: float | None, measure_s: float | None
+) -> profiles.Profile:
+    """The profile with --warmup-s / --measure-s applied to every scenario, each keeping its
+    own value of the one not given (upstream's long warm-up survives --measure-s 5)."""
+
+    def merged(t: profiles.Timing) -> profiles.Timing:
+        return profiles.Timing(
+            warmup_s if warmup_s is not None else t.warmup_s,
+            measure_s if measure_s is not None else t.measure_s,
+        )
+
+    return dataclasses.replace(
+        prof,
+        warmup_s=merged(profiles.Timing(prof.warmup_s, prof.measure_s)).warmup_s,
+        measure_s=merged(profiles.Timing(prof.warmup_s, prof.measure_s)).measure_s,
+        timing={name: merged(t) for name, t in prof.timing.items()},
+    )
 
 
 def parse_levels(users: str | None, rates: str | None) -> tuple[Level, ...] | None:
@@ -223,12 +244,7 @@ def run(
     """
     prof = profiles.get(profile)
     if measure_s is not None or warmup_s is not None:
-        prof = dataclasses.replace(
-            prof,
-            measure_s=measure_s if measure_s is not None else prof.measure_s,
-            warmup_s=warmup_s if warmup_s is not None else prof.warmup_s,
-            timing={},  # the windows asked for, for every scenario
-        )
+        prof = with_windows(prof, warmup_s, measure_s)
     ladder = parse_levels(users, rates)
     extra = load_targets(config_path) if config_path else ()
     registry = Registry((*BUILTIN_TARGETS, *extra))

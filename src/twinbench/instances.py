@@ -26,7 +26,8 @@ HEALTH_TIMEOUT_S = 60.0
 
 @dataclass(frozen=True)
 class Outage:
-    """A server was down (or restarting) from `down_ns` to `up_ns` (None: never came back)."""
+    """A server was down (or restarting) from `down_ns` to `up_ns` (None: still restarting);
+    when the restart failed, `up_ns` is when it was given up and the server is not running."""
 
     key: tuple[str, int, int]
     target: str
@@ -148,6 +149,9 @@ class Servers:
                 exit_text += f"; the restart failed: {exc}"
                 run.proc.stop()
                 del self.running[run.instance.key]
+                # The target CPUs are quiet again from here: the outage ends for everyone
+                # else, and the runner fails this target's later cells (it is not running).
+                up_ns = time.time_ns()
             outage = Outage(
                 run.instance.key,
                 run.instance.target.name,

@@ -63,6 +63,9 @@ class Sampler:
         self._cpus: dict[str, tuple[int, ...]] = {}
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
+        # One sample at a time (the runner's sample_now and the thread's): two interleaved
+        # ones could append out of time order and roll a series' per-pid readings back.
+        self._sampling = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="twinbench-sampler", daemon=True)
 
@@ -90,6 +93,10 @@ class Sampler:
             self._thread.join(5)
 
     def sample_now(self) -> None:
+        with self._sampling:
+            self._sample_all()
+
+    def _sample_all(self) -> None:
         now = time.time_ns()
         with self._lock:
             trees = dict(self._trees)

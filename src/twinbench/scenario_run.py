@@ -78,8 +78,9 @@ class ScenarioRun:
         self.sp = sp
         self.pending: dict[str, CellConfig] = {}
         self.order: list[str] = []
-        # server → the most connections it held so far (see cells.Resources.held_before)
-        self.held: dict[tuple[str, int, int], float] = {}
+        # (server, its start) → the most connections it held so far and its RSS peak then
+        # (see cells.Resources.held_before): a restarted server starts from nothing again
+        self.held: dict[tuple[tuple[str, int, int], int], tuple[float, int]] = {}
 
     # -- the measured cell --------------------------------------------------------------
     def _record(self, raw: dict[str, Any]) -> None:
@@ -105,6 +106,7 @@ class ScenarioRun:
         ctx.sampler.sample_now()  # a reading after the window end, for interpolation
         running = ctx.servers.running.get(inst.key)
         key = running.sampler_key if running else ""
+        held_key = (inst.key, running.starts if running else 0)
         tgt = ctx.sampler.usage(key, w.t_measure_start_ns, w.t_measure_end_ns, w.t_start_ns)
         loader = ctx.sampler.usage("loader", w.t_measure_start_ns, w.t_measure_end_ns)
         busy = ctx.sampler.usage("loader_cpus", w.t_measure_start_ns, w.t_measure_end_ns)
@@ -117,13 +119,14 @@ class ScenarioRun:
             loader_cpus_busy_s=busy.cpu_s if busy.samples else None,
             loader_cpus=len(ctx.loader_cpus),
             loader_processes=max(1, ctx.loader_workers),
-            held_before=self.held.get(inst.key, 0.0),
+            held_before=self.held.get(held_key, (0.0, 0))[0],
+            rss_peak_before=self.held.get(held_key, (0.0, 0))[1],
         )
         died: Outage | None = None
         restart: Outage | None = None
         t0, t1 = w.t_start_ns, w.t_measure_end_ns
         for o in ctx.servers.outages:
-            if o.key == inst.key and _overlaps(t0, t1, o.down_ns, o.up_ns):
+            if o.key == inst.key and (_overlaps(t0, t1, o.down_ns, o.up_ns) or running is None):
                 died = o
             elif _overlaps(t0, t1, o.restart_ns, o.up_ns):
                 restart = o
@@ -133,7 +136,7 @@ class ScenarioRun:
                 driver=cfg.driver,
                 rate=cfg.rate,
                 measure_s=w.measure_s,
-                requests=line.total.count,
+                requests=cellrec.main_request(line, self.sp.scenario)[1].count,
                 loader_cpu_util=util,
                 loader_cpus_busy=cpus_busy,
                 open=line.open,
@@ -143,6 +146,7 @@ class ScenarioRun:
                 ),
                 held=cellrec.connections_held(line) if self.sp.scenario.connections else None,
                 users=cfg.users,
+                users_started=line.users_started,
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:
@@ -154,8 +158,11 @@ class ScenarioRun:
         if died is not None:
             result = dataclasses.replace(result, stderr_tail=died.stderr_tail)
         values = cellrec.figures(line, res, self.sp.scenario)
-        held = cellrec.connections_held(line)
-        self.held[inst.key] = max(self.held.get(inst.key, 0.0), held)
+        held, peak = self.held.get(held_key, (0.0, 0))
+        self.held[held_key] = (
+            max(held, cellrec.connections_held(line)),
+            max(peak, res.target_rss_max or 0),
+        )
         rows = cellrec.metric_rows(ctx.run_id, cfg, verdict.status, verdict.reason, values)
         ctx.writer.write_cell(result, rows, cellrec.histograms(line))
         ctx.on_cell(result)
@@ -245,7 +252,9 @@ class ScenarioRun:
             while self.pending:
                 # Servers first: a server that died before a window ended is dead by the time
                 # that window's line can be read, so its cell is judged with the outage known.
-                ctx.servers.poll()
+                polled = time.monotonic()
+                if ctx.servers.poll():
+                    limit += time.monotonic() - polled  # a restart is not Locust's delay
                 for raw in locust.new_lines():
                     self._record(raw)
                 if not locust.alive:

@@ -8,6 +8,7 @@ and capacity is only ever taken from valid cells.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -54,6 +55,7 @@ class Observation:
     # Connection scenarios: the most streams/sessions open at once, and how many users asked.
     held: float | None = None
     users: int | None = None
+    users_started: int | None = None  # closed model: users running when the window opened
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,19 @@ def judge(obs: Observation) -> Verdict:
             f"target-backlogged: it was still answering requests queued by an earlier phase "
             f"after {obs.unsettled_after_s:.0f} s; this window measured that backlog",
         )
-    if obs.requests == 0:
-        return Verdict(CellStatus.INVALID, "no-requests: nothing completed in the window")
-    if obs.held is not None and obs.users and obs.held < HELD_SHARE * obs.users:
-        # The figures then describe the few sessions the server took (a thread pool holds one
-        # WebSocket per thread), not the load level: they must not win a comparison.
+    if (
+        obs.driver is Driver.CLOSED
+        and obs.users_started is not None
+        and obs.users
+        and obs.users_started < obs.users
+    ):
         return Verdict(
             CellStatus.INVALID,
-            f"connections-not-held: the target held {obs.held:.0f} of {obs.users} "
-            "connections at most; the others waited to be accepted",
+            f"spawn-short: only {obs.users_started} of {obs.users} users were running when "
+            "the window opened (Locust could not start them in time)",
         )
+    if obs.requests == 0:
+        return Verdict(CellStatus.INVALID, "no-requests: nothing completed in the window")
     for who, value in (
         ("the Locust processes", obs.loader_cpu_util),
         ("everything on them", obs.loader_cpus_busy),
@@ -106,6 +111,16 @@ def judge(obs: Observation) -> Verdict:
                 f"load-generator-bound: {obs.open.late / obs.open.sent:.0%} of sends started "
                 "late (limit 5%)",
             )
+    # After the loader checks: a saturated Locust cannot finish its handshakes either, and
+    # then the load generator, not the target, is to blame.
+    if obs.held is not None and obs.users and obs.held < HELD_SHARE * obs.users:
+        # The figures then describe the few sessions the server took (a thread pool holds one
+        # WebSocket per thread), not the load level: they must not win a comparison.
+        return Verdict(
+            CellStatus.INVALID,
+            f"connections-not-held: the target held {obs.held:.0f} of {obs.users} "
+            "connections at most; the others waited to be accepted",
+        )
     return Verdict(CellStatus.OK, "")
 
 
@@ -142,18 +157,15 @@ def _level_p99(
     """(the p99 that binds, "" or why the level misses the SLO), medians over repeats."""
 
     def median_of(request: str) -> float:
+        # A repeat without the request's p99 (nothing of it completed) is as bad as it gets.
         return statistics.median(
-            values.get((c.cell_id, request, "latency_p99"), 0.0) for c in group
+            values.get((c.cell_id, request, "latency_p99"), math.inf) for c in group
         )
 
+    ids = {c.cell_id for c in group}
     if sc is not None and sc.slo_rule is SloRule.P99_OVER_WAIT:
         waits = sorted(
-            {
-                (w, r)
-                for (cid, r, _) in values
-                if cid == group[0].cell_id
-                if (w := wait_ms(r)) is not None
-            }
+            {(w, r) for (cid, r, _) in values if cid in ids if (w := wait_ms(r)) is not None}
         )
         # The binding p99 is that of the wait it exceeds the most.
         binding, excess, over = 0.0, float("-inf"), ""
