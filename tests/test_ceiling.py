@@ -3,6 +3,7 @@ target's capacity at the SLO in the scenario's figure, with bounds for targets t
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +69,42 @@ def test_neighbours_saturating_the_cpu_do_not_count_as_locust_s_ceiling() -> Non
     assert c is not None and not c.saturated and c.rps == 2800.0
     assert c.text.startswith("≥ 2,800 req/s")
     assert loader_ceilings(res) == ()
+
+
+def test_a_lower_bound_says_when_the_loader_cpus_were_saturated_all_the_same() -> None:
+    """Locust at 82 % of its CPU while the CPU was 99 % busy (the kernel's loopback work runs on
+    the sending CPU): not Locust's ceiling, but the line must not suggest room to spare."""
+    res = _results(
+        [
+            ("plaintext", "fastapi-uvicorn", CellStatus.INVALID, NEIGHBOURS, 5955.0, 0.82),
+            ("json", "fastapi-uvicorn", CellStatus.INVALID, NEIGHBOURS, 4100.0, 0.80),
+            # An SSE cell's "requests" are events: probes are preferred for the figure.
+            ("sse", "fastapi-uvicorn", CellStatus.INVALID, NEIGHBOURS, 10600.0, 0.70),
+            ("plaintext", "flask-waitress", CellStatus.OK, "", 3687.0, 0.7),
+        ]
+    )
+    busy = {
+        "plaintext.fastapi-uvicorn": 0.99,
+        "json.fastapi-uvicorn": 0.95,
+        "sse.fastapi-uvicorn": 0.97,
+    }
+    extra = tuple(
+        metric_row(c.config, "loader_cpus_busy", busy.get(c.cell_id[:-6], 0.8), c.valid)
+        for c in res.cells
+    )
+    res = dataclasses.replace(res, metrics=res.metrics + extra)
+    c = loader_ceiling(res)
+    assert c is not None and not c.saturated and c.rps == 3687.0
+    assert c.cpus_busy is not None
+    assert (c.cpus_busy.cells, c.cpus_busy.rps) == (3, 5955.0)
+    assert c.cpus_busy.cell_id == "plaintext.fastapi-uvicorn.l1.r1"
+    assert "never ran out" not in c.text
+    assert "itself was ≥ 90% busy" in c.text and "in 3 cells" in c.text and "5,955" in c.text
+    # Without busy CPUs the lower bound stands alone.
+    plain = loader_ceiling(
+        _results([("json", "flask-gunicorn-sync", CellStatus.OK, "", 2800.0, 0.6)])
+    )
+    assert plain is not None and plain.cpus_busy is None and "busy" not in plain.text
 
 
 def test_no_measured_cell_no_ceiling() -> None:

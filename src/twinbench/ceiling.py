@@ -4,8 +4,11 @@ The load generator's ceiling needs no separate measurement: a cell in which the 
 processes themselves used ≥ 90 % of the CPU they can use (the `loader_cpu_util` metric, the
 same figure validity.judge holds to that limit) measured exactly that ceiling, on the same
 loader CPUs and Locust processes as every other cell of the run. Busy loader CPUs alone
-(`loader_cpus_busy`: neighbours) say nothing about Locust's ceiling. When Locust never
-saturated, the most it ever completed is a lower bound, and says so.
+(`loader_cpus_busy`) are not Locust's ceiling: the rest is the kernel's loopback network work,
+which runs on the sending CPU, and any neighbours. When Locust never saturated, the most it
+ever completed is a lower bound, and says so; if its CPUs were saturated all the same, the line
+says that too, with the most such a cell completed, because those cells are invalid and a
+reader must not take "never ran out" to mean the loader had room to spare.
 
 A target's capacity is the highest level of a step ladder within the SLO (validity.capacities,
 stored in complete.json), stated in the scenario's figure: users for closed ladders, the
@@ -33,6 +36,17 @@ _PROBES = ("plaintext", "json")
 
 
 @dataclass(frozen=True)
+class CpusBusy:
+    """Cells in which the loader CPUs, not Locust's own share of them, reached the limit."""
+
+    cells: int
+    rps: float  # the most one of them completed
+    cell_id: str
+    scenario: str
+    target: str
+
+
+@dataclass(frozen=True)
 class LoaderCeiling:
     rps: float  # requests per second Locust completed in that cell (all request names)
     saturated: bool  # True: Locust was the bottleneck, so this is the ceiling itself
@@ -42,6 +56,8 @@ class LoaderCeiling:
     target: str
     loader_cpus: tuple[int, ...]
     loader_processes: int
+    # Not saturated: the busiest cell whose loader CPUs were >= 90 % busy all the same.
+    cpus_busy: CpusBusy | None = None
 
     @property
     def text(self) -> str:
@@ -56,10 +72,21 @@ class LoaderCeiling:
                 f"{self.scenario} of {self.target} (cell {self.cell_id}); figures near this "
                 "are the load generator's, not the target's"
             )
-        return (
-            f"≥ {self.rps:,.0f} req/s: {procs} on CPU {cpus} never ran out of CPU in this run "
-            f"(highest: {self.scenario} of {self.target}, cell {self.cell_id})"
+        text = (
+            f"≥ {self.rps:,.0f} req/s: {procs} on CPU {cpus} never used {LOADER_BUSY_LIMIT:.0%} "
+            f"of its CPU in this run (highest valid: {self.scenario} of {self.target}, "
+            f"cell {self.cell_id})"
         )
+        if self.cpus_busy is not None:
+            b = self.cpus_busy
+            text += (
+                f"; but CPU {cpus} itself was ≥ {LOADER_BUSY_LIMIT:.0%} busy (Locust, the "
+                f"kernel's loopback network work, neighbours) in {b.cells} cell"
+                f"{'s' if b.cells != 1 else ''}, the busiest completing {b.rps:,.0f} req/s "
+                f"({b.scenario} of {b.target}, cell {b.cell_id}): those cells are invalid, and "
+                "figures near that rate are bound by the loader CPUs"
+            )
+        return text
 
 
 def _total(results: RunResults, metric: str) -> dict[str, float]:
@@ -112,8 +139,24 @@ def loader_ceiling(results: RunResults) -> LoaderCeiling | None:
     for pool in ([v for v in valid if v[1].config.scenario in _PROBES], valid):
         if pool:
             r, cell = max(pool, key=lambda v: v[0])
-            return _ceiling(results, r, cell, False, util)
+            ceiling = _ceiling(results, r, cell, False, util)
+            return dataclasses.replace(ceiling, cpus_busy=_cpus_busy(results, rps))
     return None
+
+
+def _cpus_busy(results: RunResults, rps: dict[str, float]) -> CpusBusy | None:
+    busy = _total(results, "loader_cpus_busy")
+    hits = [
+        (rps[c.cell_id], c)
+        for c in results.cells
+        if busy.get(c.cell_id, 0.0) >= LOADER_BUSY_LIMIT and c.cell_id in rps
+    ]
+    if not hits:
+        return None
+    # As for the lower bound, probes first: a streaming scenario's "requests" are events.
+    probes = [h for h in hits if h[1].config.scenario in _PROBES]
+    r, cell = max(probes or hits, key=lambda v: v[0])
+    return CpusBusy(len(hits), float(r), cell.cell_id, cell.config.scenario, cell.config.target)
 
 
 # -- the targets' ceilings: capacity at the SLO ------------------------------------------
