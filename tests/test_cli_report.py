@@ -15,6 +15,7 @@ from twinbench.cli_report import short_significance
 from twinbench.headline import headline
 from twinbench.render import num
 from twinbench.report import load_with_histograms
+from twinbench.stats import format_interval
 
 RECORDED = Path(__file__).parent / "data" / "quick-postgres"
 
@@ -74,7 +75,7 @@ def test_summary_prints_the_recorded_headline_numbers(
             assert v.ci is not None and cells[2] == f"{v.ci.ratio:.2f}×", line
             assert " ".join(cells[4:]) == short_significance(v.ci), line
             if v.ci.has_interval:
-                assert cells[3] == f"{v.ci.low:.2f}–{v.ci.high:.2f}", line
+                assert cells[3] == format_interval(v.ci.low, v.ci.high), line
 
 
 def test_summary_fits_an_80_column_terminal(

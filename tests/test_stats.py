@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from twinbench.stats import format_ratio, mean, ratio_ci
+from twinbench.stats import format_interval, format_ratio, mean, ratio_ci
 
 
 def test_ratio_is_ratio_of_means() -> None:
@@ -80,3 +80,15 @@ def test_format_ratio() -> None:
     ci = ratio_ci([2.0, 2.2], [1.0, 1.0])
     assert format_ratio(ci).startswith("2.10× [")
     assert format_ratio(ratio_ci([2.0], [1.0])) == "2.00×"
+
+
+def test_an_interval_that_excludes_1_never_prints_as_1_00() -> None:
+    """Paced scenarios (SSE, broadcast) give ratios like 1.001–1.004: significant, and two
+    digits would print `1.00–1.00` beside "significant"."""
+    assert format_interval(1.10, 1.40) == "1.10–1.40"
+    assert format_interval(0.999, 1.004) == "1.00–1.00"  # spans 1: two digits say enough
+    assert format_interval(1.0012, 1.0041) == "1.001–1.004"
+    assert format_interval(0.9951, 0.9989) == "0.995–0.999"
+    assert format_interval(1.00004, 1.00009) == "1.0000–1.0001"  # at most four digits
+    ci = ratio_ci([1.002, 1.003, 1.004], [1.0, 1.0, 1.0])
+    assert ci.significant and "1.00–1.00" not in format_ratio(ci)

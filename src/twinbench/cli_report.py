@@ -15,7 +15,7 @@ from .errors import UsageError
 from .headline import HeadlineRow, headline
 from .render import num
 from .report import latest_results_dir, load_with_histograms, write_report
-from .stats import RatioCI
+from .stats import RatioCI, format_interval
 
 DEFAULT_OUT = Path("reports/latest.html")
 
@@ -85,7 +85,11 @@ def headline_table(row: HeadlineRow) -> Table:
     table.add_column("significant", no_wrap=True)
     for v in row.values:
         ci = v.ci
-        interval = f"{ci.low:.2f}–{ci.high:.2f}" if ci and ci.has_interval else "–"
+        interval = (
+            format_interval(ci.low, ci.high)
+            if ci and ci.low is not None and ci.high is not None
+            else "–"
+        )
         table.add_row(
             f"{v.column.title} ({v.column.unit})",
             num(v.flask),

@@ -94,11 +94,23 @@ def mean(values: Sequence[float]) -> float | None:
     return float(arr.mean()) if arr.size else None
 
 
+def format_interval(low: float, high: float) -> str:
+    """`1.10–1.40`, with more digits where two would hide which side of 1 the interval lies:
+    an interval of 1.001–1.004 is significant, and `1.00–1.00` beside "significant" reads as
+    a contradiction."""
+    for digits in (2, 3, 4):
+        lo, hi = f"{low:.{digits}f}", f"{high:.{digits}f}"
+        one = f"{1:.{digits}f}"
+        if not ((low > 1 and lo == one) or (high < 1 and hi == one)):
+            break
+    return f"{lo}–{hi}"
+
+
 def format_ratio(ci: RatioCI | None) -> str:
     """`1.23× [1.10–1.40]`; `–` when there is no ratio."""
     if ci is None or not math.isfinite(ci.ratio):
         return "–"
     text = f"{ci.ratio:.2f}×"
     if ci.low is not None and ci.high is not None:
-        text += f" [{ci.low:.2f}–{ci.high:.2f}]"
+        text += f" [{format_interval(ci.low, ci.high)}]"
     return text
