@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -168,14 +169,20 @@ def test_serve_runs_and_stops_cleanly_with_all_children(
         text=True,
         preexec_fn=preexec,
     )
+    # Read stderr as it comes: serve announces itself only once its own health check passed,
+    # which can be after /json first answers; signalling before that would race the line.
+    lines: list[str] = []
+    stderr = proc.stderr
+    assert stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(stderr), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 60
-        body = None
-        while time.monotonic() < deadline and body is None:
-            try:
-                body = httpx.get(f"http://127.0.0.1:{port}/json", timeout=1).json()
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        while time.monotonic() < deadline and not any("serving" in x for x in lines):
+            assert proc.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        assert any("serving flask-gunicorn-sync on http://127.0.0.1" in x for x in lines), lines
+        body = httpx.get(f"http://127.0.0.1:{port}/json", timeout=5).json()
         assert body == {"message": "Hello, World!"}
         tree = psutil.Process(proc.pid).children(recursive=True)
         assert len(tree) >= 4  # upstream + gunicorn master + 2 workers
@@ -186,5 +193,5 @@ def test_serve_runs_and_stops_cleanly_with_all_children(
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.stderr is not None
-    assert "serving flask-gunicorn-sync on http://127.0.0.1" in proc.stderr.read()
+    reader.join(5)
+    assert any("stopping" in x for x in lines), lines
