@@ -1,4 +1,15 @@
-"""SQLite storage on a small pool of aiosqlite connections (each runs in its own thread)."""
+"""SQLite storage on a small pool of aiosqlite connections (each runs in its own thread).
+
+SQLite has one write lock per database. Every aiosqlite call is a hop to the connection's
+thread and back through the event loop, so a write that takes the lock in one hop and commits
+in another holds it across event-loop turns, while the other writers sleep in SQLite's busy
+handler, whose back-off grows to 100 ms. The Flask twin never meets this: each of its writes
+is one call on one thread. So here connections are in autocommit mode, a single statement is
+one hop (`execute_fetchall`), and writers take an asyncio lock first: they queue on the event
+loop, not in the busy handler (which then only meets other processes). Measured on the quick
+profile's ladder (16 users, fastapi-uvicorn): /updates p99 180-230 ms without the lock, 18-25
+ms with it; the api mix 51 ms and 30-38 ms (before either change: 232 and 110 ms).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +43,7 @@ class SqliteDatabase:
         acquire_timeout: float = ACQUIRE_TIMEOUT_S,
     ) -> None:
         self._acquire_timeout = acquire_timeout
+        self._write_lock = asyncio.Lock()  # one writer at a time, as SQLite allows
         self._all = list(connections)
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for conn in self._all:
@@ -44,7 +56,8 @@ class SqliteDatabase:
         connections = []
         try:
             for _ in range(pool_size):
-                conn = await aiosqlite.connect(path)
+                # Autocommit: a statement commits on its own, with no second hop to commit.
+                conn = await aiosqlite.connect(path, isolation_level=None)
                 connections.append(conn)
                 # WAL lets readers run while one writer writes; busy_timeout makes a
                 # second writer wait for the lock instead of failing at once.
@@ -76,18 +89,10 @@ class SqliteDatabase:
         async with self._connection() as conn:
             return list(await conn.execute_fetchall(sql, params))
 
-    async def _write(self, sql: str, params: Sequence[Any]) -> tuple[list[Sequence[Any]], int]:
-        """Run one DML statement in its own transaction; returns (RETURNING rows, rowcount)."""
-        async with self._connection() as conn:
-            try:
-                async with conn.execute(sql, params) as cursor:
-                    rows: list[Sequence[Any]] = list(await cursor.fetchall())
-                    count = cursor.rowcount
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-        return rows, count
+    async def _write(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        """One DML statement, its own transaction, in one hop; returns its RETURNING rows."""
+        async with self._connection() as conn, self._write_lock:
+            return list(await conn.execute_fetchall(sql, params))
 
     async def ping(self) -> None:
         await self._fetch("SELECT 1")
@@ -108,12 +113,15 @@ class SqliteDatabase:
         async with self._connection() as conn:
             for id_ in ids:  # TechEmpower: every row is read with its own query
                 await conn.execute_fetchall(_SELECT_WORLD, (id_,))
-            try:
-                await conn.executemany(_UPDATE_WORLD, list(zip(numbers, ids, strict=True)))
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
+            async with self._write_lock:
+                # IMMEDIATE takes the write lock up front (the Flask twin does the same).
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    await conn.executemany(_UPDATE_WORLD, list(zip(numbers, ids, strict=True)))
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    await conn.rollback()
+                    raise
         return [world(id_, number) for id_, number in zip(ids, numbers, strict=True)]
 
     async def all_worlds(self) -> dict[int, int]:
@@ -123,7 +131,7 @@ class SqliteDatabase:
         return [(row[0], row[1]) for row in await self._fetch("SELECT id, message FROM fortune")]
 
     async def create_item(self, item: ItemIn) -> Item:
-        rows, _ = await self._write(
+        rows = await self._write(
             f"INSERT INTO items (name, price, tags) VALUES (?, ?, ?) RETURNING {_ITEM_COLUMNS}",
             (item.name, item.price, json.dumps(item.tags)),
         )
@@ -140,7 +148,7 @@ class SqliteDatabase:
         return [_item(row) for row in rows]
 
     async def replace_item(self, id_: int, item: ItemIn) -> Item | None:
-        rows, _ = await self._write(
+        rows = await self._write(
             "UPDATE items SET name = ?, price = ?, tags = ? WHERE id = ?"
             f" RETURNING {_ITEM_COLUMNS}",
             (item.name, item.price, json.dumps(item.tags), id_),
@@ -148,8 +156,7 @@ class SqliteDatabase:
         return _item(rows[0]) if rows else None
 
     async def delete_item(self, id_: int) -> bool:
-        _, count = await self._write("DELETE FROM items WHERE id = ?", (id_,))
-        return count > 0
+        return bool(await self._write("DELETE FROM items WHERE id = ? RETURNING id", (id_,)))
 
     async def close(self) -> None:
         for conn in self._all:

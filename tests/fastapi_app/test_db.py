@@ -65,6 +65,36 @@ async def test_concurrent_updates_do_not_fail(database: Database) -> None:
     await asyncio.gather(*(database.update_worlds(ids, nums) for ids, nums in batches))
 
 
+async def test_concurrent_mixed_writes_all_land(database: Database) -> None:
+    """Creates, replaces, deletes and /updates batches at once, more than the pool holds: every
+    write lands (no "database is locked", no deadlock between the pool and the write lock)."""
+    made = await asyncio.gather(
+        *(database.create_item(ItemIn(name=f"n{i}", price=i)) for i in range(20))
+    )
+    assert len({m.id for m in made}) == 20
+    ops = [database.replace_item(m.id, ItemIn(name="r", price=1)) for m in made[:10]]
+    ops += [database.delete_item(m.id) for m in made[10:]]
+    ops += [database.update_worlds([1, 2, 3], [i, i, i]) for i in range(1, 6)]
+    done = await asyncio.wait_for(asyncio.gather(*ops), 30)
+    assert all(r is not None and r is not False for r in done)
+    left = await database.list_items(100, 0)
+    assert sorted(i.id for i in left) == sorted(m.id for m in made[:10])
+    assert {i.name for i in left} == {"r"}
+
+
+async def test_a_cancelled_batch_leaves_no_transaction_open(database: Database) -> None:
+    """A client that goes away mid-/updates cancels the task: the next writer must not find
+    the write lock (or a transaction on a pooled connection) still held."""
+    task = asyncio.ensure_future(database.update_worlds(list(range(1, 400)), [7] * 399))
+    await asyncio.sleep(0.001)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    made = await asyncio.wait_for(
+        asyncio.gather(*(database.create_item(ItemIn(name="x", price=0)) for _ in range(6))), 10
+    )
+    assert len(made) == 6
+
+
 async def test_fortunes(database: Database) -> None:
     assert sorted(await database.fortunes()) == sorted(FORTUNES)
 
