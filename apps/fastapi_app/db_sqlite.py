@@ -114,9 +114,11 @@ class SqliteDatabase:
             for id_ in ids:  # TechEmpower: every row is read with its own query
                 await conn.execute_fetchall(_SELECT_WORLD, (id_,))
             async with self._write_lock:
-                # IMMEDIATE takes the write lock up front (the Flask twin does the same).
-                await conn.execute("BEGIN IMMEDIATE")
+                # IMMEDIATE takes the write lock up front (the Flask twin does the same). BEGIN
+                # is inside the try: a task cancelled while awaiting it (the client went away)
+                # must still roll back, or the pooled connection would keep the lock.
                 try:
+                    await conn.execute("BEGIN IMMEDIATE")
                     await conn.executemany(_UPDATE_WORLD, list(zip(numbers, ids, strict=True)))
                     await conn.execute("COMMIT")
                 except BaseException:
