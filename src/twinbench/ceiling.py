@@ -136,12 +136,17 @@ def loader_ceiling(results: RunResults) -> LoaderCeiling | None:
         return saturated[0]
     rps, util = _total(results, "throughput"), _total(results, "loader_cpu_util")
     valid = [(rps[c.cell_id], c) for c in results.cells if c.valid and c.cell_id in rps]
-    for pool in ([v for v in valid if v[1].config.scenario in _PROBES], valid):
-        if pool:
-            r, cell = max(pool, key=lambda v: v[0])
-            ceiling = _ceiling(results, r, cell, False, util)
-            return dataclasses.replace(ceiling, cpus_busy=_cpus_busy(results, rps))
-    return None
+    if not valid:
+        return None
+    ceiling = _ceiling(results, *_busiest(valid), False, util)
+    return dataclasses.replace(ceiling, cpus_busy=_cpus_busy(results, rps))
+
+
+def _busiest(pairs: list[tuple[float, CellResult]]) -> tuple[float, CellResult]:
+    """The (rps, cell) that completed the most, probe scenarios first: a streaming scenario's
+    "requests" are events, which say little about the load generator. `pairs` is not empty."""
+    probes = [p for p in pairs if p[1].config.scenario in _PROBES]
+    return max(probes or pairs, key=lambda p: p[0])
 
 
 def _cpus_busy(results: RunResults, rps: dict[str, float]) -> CpusBusy | None:
@@ -153,9 +158,7 @@ def _cpus_busy(results: RunResults, rps: dict[str, float]) -> CpusBusy | None:
     ]
     if not hits:
         return None
-    # As for the lower bound, probes first: a streaming scenario's "requests" are events.
-    probes = [h for h in hits if h[1].config.scenario in _PROBES]
-    r, cell = max(probes or hits, key=lambda v: v[0])
+    r, cell = _busiest(hits)
     return CpusBusy(len(hits), float(r), cell.cell_id, cell.config.scenario, cell.config.target)
 
 

@@ -107,6 +107,7 @@ class ScenarioRun:
         running = ctx.servers.running.get(inst.key)
         key = running.sampler_key if running else ""
         held_key = (inst.key, running.starts if running else 0)
+        held_before, peak_before = self.held.get(held_key, (0.0, 0))
         tgt = ctx.sampler.usage(key, w.t_measure_start_ns, w.t_measure_end_ns, w.t_start_ns)
         loader = ctx.sampler.usage("loader", w.t_measure_start_ns, w.t_measure_end_ns)
         busy = ctx.sampler.usage("loader_cpus", w.t_measure_start_ns, w.t_measure_end_ns)
@@ -119,8 +120,8 @@ class ScenarioRun:
             loader_cpus_busy_s=busy.cpu_s if busy.samples else None,
             loader_cpus=len(ctx.loader_cpus),
             loader_processes=max(1, ctx.loader_workers),
-            held_before=self.held.get(held_key, (0.0, 0))[0],
-            rss_peak_before=self.held.get(held_key, (0.0, 0))[1],
+            held_before=held_before,
+            rss_peak_before=peak_before,
         )
         died: Outage | None = None
         restart: Outage | None = None
@@ -158,10 +159,9 @@ class ScenarioRun:
         if died is not None:
             result = dataclasses.replace(result, stderr_tail=died.stderr_tail)
         values = cellrec.figures(line, res, self.sp.scenario)
-        held, peak = self.held.get(held_key, (0.0, 0))
         self.held[held_key] = (
-            max(held, cellrec.connections_held(line)),
-            max(peak, res.target_rss_max or 0),
+            max(held_before, cellrec.connections_held(line)),
+            max(peak_before, res.target_rss_max or 0),
         )
         rows = cellrec.metric_rows(ctx.run_id, cfg, verdict.status, verdict.reason, values)
         ctx.writer.write_cell(result, rows, cellrec.histograms(line))
