@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from twinbench.store import load_run  # noqa: E402
+from twinbench.results.store import load_run  # noqa: E402
 
 DEFAULT_TARGETS = "fastapi-uvicorn,flask-gunicorn-gevent"
 

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t_import = time.perf_counter()
-    from twinbench.report import latest_results_dir, write_report
+    from twinbench.report.build import latest_results_dir, write_report
 
     imported = time.perf_counter() - t_import
     dirs = args.dirs or [latest_results_dir()]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Capacity benchmark of the mock upstream (`make upstream-bench`). Not a test.
 
-What it measures: whether the mock upstream (`python -m apps.upstream`) can hold thousands
+What it measures: whether the mock upstream (`python -m twinbench.apps.upstream`) can hold thousands
 of slow requests at once without adding latency of its own, i.e. that it is never the
 bottleneck when the twins' `GET /api/upstream?ms=M` is load-tested.
 
@@ -203,7 +203,7 @@ def _child_setup(cpu: int | None, parent_pid: int) -> Callable[[], None]:
 
 def start_mock(port: int, cpu: int | None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "apps.upstream", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "twinbench.apps.upstream", "--host", HOST, "--port", str(port)],
         cwd=REPO_ROOT,
         # Its own session: a Ctrl-C in the terminal reaches only this process, which then
         # stops the mock itself, in order.

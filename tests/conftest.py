@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from support.served import Served, serve
 
-from apps.common.settings import DatabaseKind, DatabaseURL
-from twinbench.db import init_database
-from twinbench.ports import free_port
-from twinbench.servers import upstream_process
+from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
+from twinbench.run.database import init_database
+from twinbench.run.ports import free_port
+from twinbench.run.servers import upstream_process
 
 PG_ADMIN_URL = os.environ.get("TWINBENCH_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -1,5 +1,5 @@
 """Helpers for the report's tests: the HTML read back, and an exact bootstrap to check its
-intervals against (every resample enumerated, not drawn: independent of twinbench.stats)."""
+intervals against (every resample enumerated, not drawn: independent of twinbench's stats)."""
 
 from __future__ import annotations
 

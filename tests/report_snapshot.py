@@ -63,7 +63,7 @@ def snapshot(write_report) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    from twinbench.report import write_report as _write
+    from twinbench.report.build import write_report as _write
 
     Path(sys.argv[1]).write_text(
         json.dumps(snapshot(lambda d, o: _write(d, o)), indent=1, ensure_ascii=False) + "\n",

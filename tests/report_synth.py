@@ -1,7 +1,7 @@
 """A SYNTHETIC results folder for the report's unit tests: never presented as measured.
 
 The numbers are drawn from seeded distributions, written with the runner's own writer
-(twinbench.store.ResultsWriter), and every latency metric row is computed from the histogram
+(twinbench.results.store.ResultsWriter), and every latency metric row is computed from the histogram
 stored beside it, the way the runner does, so tests can recompute them. Recorded results from
 real runs live under tests/data/ and are used where the report must hold against reality.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-from twinbench import latency
-from twinbench.results import (
+from twinbench.analysis import histograms as latency
+from twinbench.results.model import (
     SCHEMA_VERSION,
     Capacity,
     CellConfig,
@@ -35,7 +35,7 @@ from twinbench.results import (
     TargetConfig,
     Window,
 )
-from twinbench.store import CellHistograms, ResultsWriter
+from twinbench.results.store import CellHistograms, ResultsWriter
 
 
 def _target(name: str, app: str, server: str, model: str, workers: int, pool: int) -> TargetConfig:
@@ -165,7 +165,7 @@ def _write_cell(
                         "2025-01-01T00:00:30Z")  # fmt: skip
     rows = []
     for request, h in (("total", total), *((n, latency.decode(e)) for n, e in encoded.items())):
-        # The runner's way (twinbench.hist.percentiles), without its slow mean.
+        # The runner's way (twinbench.analysis.hist.percentiles), without its slow mean.
         d = latency.distribution(h)
         rows += [
             _row(run_id, cfg, status, reason, request, "requests", d.total, "count"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twinbench.results import (
+from twinbench.results.model import (
     SCHEMA_VERSION,
     CellConfig,
     CellResult,

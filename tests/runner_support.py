@@ -6,14 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from twinbench.cli_run import default_cpus
-from twinbench.db import resolve_database
-from twinbench.profiles import Level, Profile
-from twinbench.registry import default_registry
-from twinbench.runner import RunOptions
-from twinbench.scenarios import select
-from twinbench.store import new_run_id
-from twinbench.validity import DEFAULT_SLO
+from twinbench.analysis.validity import DEFAULT_SLO
+from twinbench.cli.run import default_cpus
+from twinbench.define.profiles import Level, Profile
+from twinbench.define.scenarios import select
+from twinbench.define.targets import default_registry
+from twinbench.results.store import new_run_id
+from twinbench.run.database import resolve_database
+from twinbench.run.runner import RunOptions
 
 TWINBENCH = [sys.executable, "-m", "twinbench", "run", "--no-progress"]
 

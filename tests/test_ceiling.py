@@ -10,10 +10,15 @@ import pandas as pd
 import pytest
 from runner_factories import cell_config, cell_result, metric_row, run_info
 
-from twinbench.ceiling import CapacityKind, capacity_figures, loader_ceiling, loader_ceilings
-from twinbench.report import load_with_histograms
-from twinbench.results import Capacity, CellStatus, Driver, LoadModel, RunResults, RunSummary
-from twinbench.validity import LOADER_BUSY_LIMIT
+from twinbench.analysis.ceiling import (
+    CapacityKind,
+    capacity_figures,
+    loader_ceiling,
+    loader_ceilings,
+)
+from twinbench.analysis.validity import LOADER_BUSY_LIMIT
+from twinbench.report.build import load_with_histograms
+from twinbench.results.model import Capacity, CellStatus, Driver, LoadModel, RunResults, RunSummary
 
 DATA = Path(__file__).parent / "data"
 RECORDED = (DATA / "quick-sqlite", DATA / "quick-postgres")

@@ -6,8 +6,10 @@ import dataclasses
 
 from runner_factories import cell_config
 
-from twinbench import hist, scenarios
-from twinbench.cells import (
+from twinbench.analysis import hist
+from twinbench.define import scenarios
+from twinbench.results.model import CellStatus
+from twinbench.run.record import (
     Resources,
     figures,
     histograms,
@@ -15,7 +17,6 @@ from twinbench.cells import (
     metric_rows,
     parse_line,
 )
-from twinbench.results import CellStatus
 
 
 def _line(values_us: list[int]) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from twinbench.charts import (
+from twinbench.report.charts import (
     INVALID_COLOUR,
     Bar,
     Series,

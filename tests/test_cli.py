@@ -15,8 +15,8 @@ import httpx
 import psutil
 import pytest
 
-from apps.common.settings import DatabaseURL
-from twinbench.ports import free_port
+from twinbench.apps.common.settings import DatabaseURL
+from twinbench.run.ports import free_port
 
 TWINBENCH = [sys.executable, "-m", "twinbench"]
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from report_html import squash
 
-from twinbench.ceiling import capacity_figures
-from twinbench.cli import main
-from twinbench.cli_report import short_significance
-from twinbench.headline import headline
-from twinbench.render import num
-from twinbench.report import load_with_histograms
-from twinbench.stats import format_interval
+from twinbench.analysis.ceiling import capacity_figures
+from twinbench.analysis.headline import headline
+from twinbench.analysis.stats import format_interval
+from twinbench.cli.app import main
+from twinbench.cli.report import short_significance
+from twinbench.report.build import load_with_histograms
+from twinbench.report.render import num
 
 RECORDED = Path(__file__).parent / "data" / "quick-postgres"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from twinbench.cli import main
+from twinbench.cli.app import main
 
 TWINBENCH = [sys.executable, "-m", "twinbench"]
 
@@ -72,8 +72,8 @@ def test_help_teaches(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_window_options_keep_each_scenarios_other_window() -> None:
-    from twinbench import profiles
-    from twinbench.cli_run import parse_levels, with_windows
+    from twinbench.cli.run import parse_levels, with_windows
+    from twinbench.define import profiles
 
     quick = profiles.get("quick")
     longer = with_windows(quick, None, 5.0)

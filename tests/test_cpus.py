@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from twinbench.cpus import available_cpus, check_available, format_cpu_list, parse_cpu_list
 from twinbench.errors import UsageError
+from twinbench.run.cpus import available_cpus, check_available, format_cpu_list, parse_cpu_list
 
 
 @pytest.mark.parametrize(

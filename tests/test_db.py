@@ -6,10 +6,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from apps.common.fortunes import FORTUNES
-from apps.common.settings import DatabaseKind, DatabaseURL
-from twinbench.db import check_reachable, init_database, resolve_database
+from twinbench.apps.common.fortunes import FORTUNES
+from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
 from twinbench.errors import DatabaseUnavailableError, UsageError
+from twinbench.run.database import check_reachable, init_database, resolve_database
 
 
 def test_resolve_defaults_to_an_absolute_sqlite_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -7,12 +7,18 @@ import dataclasses
 import pytest
 from report_synth import write_synthetic
 
-from twinbench.headline import RunIndex, best_target, common_level, headline, target_config_text
-from twinbench.latency import decode
-from twinbench.registry import App
-from twinbench.report import load_with_histograms
-from twinbench.results import CellStatus, Driver, RunResults
-from twinbench.stats import ratio_ci
+from twinbench.analysis.headline import (
+    RunIndex,
+    best_target,
+    common_level,
+    headline,
+    target_config_text,
+)
+from twinbench.analysis.histograms import decode
+from twinbench.analysis.stats import ratio_ci
+from twinbench.define.targets import App
+from twinbench.report.build import load_with_histograms
+from twinbench.results.model import CellStatus, Driver, RunResults
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +92,8 @@ def test_config_text_names_server_workers_and_pinning(synth: RunResults) -> None
 
 def test_per_request_figures_follow_the_catalogue_s_main_request(synth: RunResults) -> None:
     """One source of truth: Scenario.main_request (the old duplicate mapping is gone)."""
-    import twinbench.headline as module
-    from twinbench import scenarios
+    import twinbench.analysis.headline as module
+    from twinbench.define import scenarios
 
     assert not hasattr(module, "MAIN_REQUEST")
     index = RunIndex(synth)
@@ -106,7 +112,7 @@ def test_in_flight_merit_picks_the_target_by_capacity_not_by_queued_requests(
 ) -> None:
     """A queueing target has as many requests "in flight" as users, all waiting: the upstream
     scenario's best target is the one holding most within the SLO (its capacity)."""
-    from twinbench.results import Capacity, RunSummary
+    from twinbench.results.model import Capacity, RunSummary
 
     results = load_with_histograms(write_synthetic(tmp_path_factory.mktemp("c") / "run"))
     cells = tuple(

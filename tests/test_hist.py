@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twinbench import hist
+from twinbench.analysis import hist
 
 
 def _hist_of(values_us: list[int]) -> str:

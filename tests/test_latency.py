@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from twinbench import latency
+from twinbench.analysis import histograms as latency
 
 
 def _hist(seed: int, n: int = 5000, scale_us: float = 3000.0) -> HdrHistogram:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twinbench.machine import git_info, machine_info, package_versions
+from twinbench.run.machine import git_info, machine_info, package_versions
 
 
 def test_machine_and_packages(tmp_path: Path) -> None:

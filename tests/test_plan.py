@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from twinbench import profiles, scenarios
+from twinbench.define import profiles, scenarios
+from twinbench.define.plan import build_plan, cell_id, locust_plan
+from twinbench.define.targets import default_registry
 from twinbench.errors import UsageError
-from twinbench.plan import build_plan, cell_id, locust_plan
-from twinbench.registry import default_registry
-from twinbench.results import Driver, LoadModel
+from twinbench.results.model import Driver, LoadModel
 
 
 def _plan(profile: str = "quick", names: tuple[str, ...] | None = None, repeats: int = 3):

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from twinbench.errors import PortBusyError, UsageError
-from twinbench.ports import check_loopback_http_url, check_port_free, free_port, is_loopback
+from twinbench.run.ports import check_loopback_http_url, check_port_free, free_port, is_loopback
 
 
 def test_free_port_is_bindable() -> None:

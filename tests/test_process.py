@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from twinbench.errors import ServerDiedError, ServerStartError
-from twinbench.process import ManagedProcess, ProcessSpec
+from twinbench.run.process import ManagedProcess, ProcessSpec
 
 # A "server" that forks a worker, like gunicorn does, and ignores SIGTERM in the worker:
 # stop() must still leave nothing behind.
@@ -82,11 +82,11 @@ def test_check_alive_reports_a_death(tmp_path: Path) -> None:
 
 
 def test_children_die_with_a_killed_harness(tmp_path: Path) -> None:
-    """SIGKILL the harness: PDEATHSIG from twinbench._pin must take the child down."""
+    """SIGKILL the harness: PDEATHSIG from twinbench.run.pin must take the child down."""
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from twinbench.process import ManagedProcess, ProcessSpec\n"
+        "from twinbench.run.process import ManagedProcess, ProcessSpec\n"
         "argv = (sys.executable, '-c', 'import time; time.sleep(60)')\n"
         f"p = ManagedProcess(ProcessSpec('c', argv, Path({str(tmp_path)!r}))).start()\n"
         "print(p.pid, flush=True)\n"
@@ -123,7 +123,7 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 def test_answers_promptly_tells_a_backlogged_server(
     tmp_path: Path, delay_s: float, prompt: bool
 ) -> None:
-    from twinbench.ports import free_port
+    from twinbench.run.ports import free_port
 
     port = free_port("127.0.0.1")
     spec = ProcessSpec(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from twinbench import profiles, scenarios
+from twinbench.define import profiles, scenarios
+from twinbench.define.plan import build_plan, estimate_seconds
+from twinbench.define.targets import Feature, default_registry
 from twinbench.errors import UsageError
-from twinbench.plan import build_plan, estimate_seconds
-from twinbench.registry import Feature, default_registry
 
 
 @pytest.mark.parametrize("profile", profiles.PROFILES, ids=lambda p: p.name)

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 from runner_factories import cell_config, cell_result
 
-from twinbench.progress import RunProgress
+from twinbench.run.progress import RunProgress
 
 
 def test_live_display_shows_cell_counts_and_time() -> None:

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from support.normalize import comparable
 from support.served import Served
 
-from apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.common.settings import AppConfig, parse_database_url
 
 # Streams and long waits are covered by the contract suite; generated values here would
 # legally ask for a 10 s upstream wait or a 10,000-event stream per example.
@@ -28,7 +28,7 @@ EXCLUDED_PATHS = frozenset({"/sse/stream", "/api/upstream"})
 
 
 def _operations() -> list[Any]:
-    from apps.fastapi_app import create_app
+    from twinbench.apps.fastapi_app import create_app
 
     # The twin does not publish /openapi.json (a production choice); the description is
     # built from the same app factory, without starting the app.

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from twinbench.errors import UnknownTargetError, UsageError
-from twinbench.registry import (
+from twinbench.define.targets import (
     BUILTIN_TARGETS,
     DB_CONNECTION_BUDGET,
     App,
@@ -13,6 +12,7 @@ from twinbench.registry import (
     WorkerModel,
     default_registry,
 )
+from twinbench.errors import UnknownTargetError, UsageError
 
 REQUIRED = {
     "flask-gunicorn-sync",
@@ -86,7 +86,7 @@ def test_render_argv_fills_placeholders_and_access_log_switch() -> None:
     assert "--no-access-log" not in loud
     g = default_registry().get("flask-gunicorn-gthread")
     argv = g.render_argv(python="py", host="::1", port=80, workers=3, threads=7)
-    assert "::1:80" in argv and "7" in argv and argv[-1] == "apps.flask_app:create_app()"
+    assert "::1:80" in argv and "7" in argv and argv[-1] == "twinbench.apps.flask_app:create_app()"
 
 
 def test_bad_placeholder_is_a_usage_error() -> None:
@@ -115,7 +115,7 @@ def test_threads_only_where_the_command_takes_them() -> None:
 
 
 def test_sync_sse_limit_names_the_worker_timeout_it_runs_with() -> None:
-    from twinbench.registry import GUNICORN_TIMEOUT_S
+    from twinbench.define.targets import GUNICORN_TIMEOUT_S
 
     sync = default_registry().get("flask-gunicorn-sync")
     assert sync.supports(Feature.SSE)

@@ -11,16 +11,16 @@ import pytest
 from report_html import Element, Page, squash
 from report_synth import MICRO_MEANS, write_synthetic
 
-from twinbench.claims import Metric, load_claims, parse_claims
-from twinbench.headline import RunIndex
-from twinbench.latency import decode
-from twinbench.render import code, num, render
-from twinbench.report import load_with_histograms
-from twinbench.reportmodel import ReportModel, build_model, figures_for
-from twinbench.results import RunResults
-from twinbench.scenarios import get as scenario
-from twinbench.stats import format_ratio, ratio_ci
-from twinbench.verdicts import Bound
+from twinbench.analysis.headline import RunIndex
+from twinbench.analysis.histograms import decode
+from twinbench.analysis.stats import format_ratio, ratio_ci
+from twinbench.analysis.verdicts import Bound
+from twinbench.define.claims import Metric, parse_claims
+from twinbench.define.scenarios import get as scenario
+from twinbench.report.build import load_claims, load_with_histograms
+from twinbench.report.model import ReportModel, build_model, figures_for
+from twinbench.report.render import code, num, render
+from twinbench.results.model import RunResults
 
 RECORDED = Path(__file__).parent / "data" / "quick-postgres"
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from twinbench.errors import UsageError
-from twinbench.report import latest_results_dir, load_with_histograms, write_atomic, write_report
+from twinbench.report.build import (
+    latest_results_dir,
+    load_with_histograms,
+    write_atomic,
+    write_report,
+)
 
 DATA = Path(__file__).parent / "data"
 RECORDED = DATA / "quick-sqlite"

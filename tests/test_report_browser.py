@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from twinbench.report import write_report
+from twinbench.report.build import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -17,11 +17,11 @@ import pytest
 from hdrh.histogram import HdrHistogram
 from report_html import Element, Page, check_interval, parse_ratio, significance_of, squash
 
-from twinbench import scenarios
-from twinbench.render import num
-from twinbench.report import write_report
-from twinbench.scenarios import Merit
-from twinbench.validity import LOADER_BUSY_LIMIT
+from twinbench.analysis.validity import LOADER_BUSY_LIMIT
+from twinbench.define import scenarios
+from twinbench.define.scenarios import Merit
+from twinbench.report.build import write_report
+from twinbench.report.render import num
 
 DATA = Path(__file__).parent / "data"
 BEFORE, AFTER = DATA / "quick-sqlite", DATA / "quick-postgres"

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from runner_support import options
 
-from twinbench import hist
-from twinbench.ports import free_port
-from twinbench.profiles import Level
-from twinbench.results import CellStatus
-from twinbench.runner import execute
-from twinbench.store import load_histograms, load_run
+from twinbench.analysis import hist
+from twinbench.define.profiles import Level
+from twinbench.results.model import CellStatus
+from twinbench.results.store import load_histograms, load_run
+from twinbench.run.ports import free_port
+from twinbench.run.runner import execute
 
 pytestmark = pytest.mark.slow
 

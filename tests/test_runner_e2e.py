@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 from runner_support import run_cli
 
-from twinbench.profiles import get
-from twinbench.results import CellStatus
-from twinbench.store import load_histograms, load_run
+from twinbench.define.profiles import get
+from twinbench.results.model import CellStatus
+from twinbench.results.store import load_histograms, load_run
 
 pytestmark = pytest.mark.slow
 

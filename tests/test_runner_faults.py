@@ -12,10 +12,10 @@ import psutil
 import pytest
 from runner_support import cli_args, options
 
-from twinbench.profiles import Level
-from twinbench.results import CellStatus, LoadModel
-from twinbench.runner import execute
-from twinbench.store import load_run
+from twinbench.define.profiles import Level
+from twinbench.results.model import CellStatus, LoadModel
+from twinbench.results.store import load_run
+from twinbench.run.runner import execute
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,8 @@ def test_your_own_target_from_a_config_file(tmp_path: Path) -> None:
     config = tmp_path / "twinbench.toml"
     config.write_text(
         '[[target]]\nname = "my-api"\napp = "fastapi"\nserver = "uvicorn"\n'
-        'command = ["{python}", "-m", "uvicorn", "--factory", "apps.fastapi_app:create_app",'
+        'command = ["{python}", "-m", "uvicorn", "--factory",'
+        ' "twinbench.apps.fastapi_app:create_app",'
         ' "--host", "{host}", "--port", "{port}", "--no-access-log"]\n'
         'workers = 1\nunsupported = { websocket = "not tested here" }\n'
     )

@@ -19,8 +19,8 @@ import psutil
 import pytest
 from runner_support import cli_args
 
-from twinbench.results import CellStatus
-from twinbench.store import load_run
+from twinbench.results.model import CellStatus
+from twinbench.results.store import load_run
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +44,12 @@ def _watch(
                 cpus = tuple(sorted(proc.cpu_affinity() or ()))
             except (psutil.Error, OSError):
                 continue
-            if "twinbench._pin" in cmd:
+            if "twinbench.run.pin" in cmd:
                 continue  # the launcher, before it execs the program
             kind = (
                 "target" if "tinyserver.py" in cmd
                 else "locust" if "locust" in cmd
-                else "upstream" if "apps.upstream" in cmd
+                else "upstream" if "twinbench.apps.upstream" in cmd
                 else ""
             )  # fmt: skip
             if kind:

@@ -7,7 +7,7 @@ import time
 
 import psutil
 
-from twinbench.sampler import Sampler
+from twinbench.run.sampler import Sampler
 
 
 def _burn(seconds: float) -> None:

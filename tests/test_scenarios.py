@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from twinbench import scenarios
+from twinbench import packaged
+from twinbench.define import scenarios
 from twinbench.errors import UsageError
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_catalogue_names_and_locustfiles() -> None:
@@ -20,7 +18,15 @@ def test_catalogue_names_and_locustfiles() -> None:
         "api", "upstream", "cpu", "sse", "ws_echo", "ws_connect", "ws_broadcast",
     ]  # fmt: skip
     for sc in scenarios.CATALOGUE:
-        assert (ROOT / sc.locustfile).exists(), sc.locustfile
+        assert packaged.locustfile(sc.locustfile).is_file(), sc.locustfile
+
+
+def test_no_locustfile_shadows_a_standard_module() -> None:
+    """Locust imports a locustfile as a top-level module under its file name: `json.py`
+    would replace the standard library's json for everything imported after it."""
+    files = sorted(p.stem for p in packaged.loadtests_dir().glob("*.py"))
+    assert "json_serialization" in files
+    assert not set(files) & sys.stdlib_module_names, files
 
 
 def test_select_keeps_catalogue_order() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twinbench.charts import INVALID_COLOUR
-from twinbench.headline import MB, RunIndex
-from twinbench.report import load_with_histograms
-from twinbench.results import RunResults
-from twinbench.sections import Chart, capacity_charts, scenario_charts
+from twinbench.analysis.headline import MB, RunIndex
+from twinbench.report.build import load_with_histograms
+from twinbench.report.charts import INVALID_COLOUR
+from twinbench.report.sections import Chart, capacity_charts, scenario_charts
+from twinbench.results.model import RunResults
 
 DATA = Path(__file__).parent / "data"
 RECORDED = (DATA / "quick-sqlite", DATA / "quick-postgres")

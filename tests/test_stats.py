@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from twinbench.stats import format_interval, format_ratio, mean, ratio_ci
+from twinbench.analysis.stats import format_interval, format_ratio, mean, ratio_ci
 
 
 def test_ratio_is_ratio_of_means() -> None:

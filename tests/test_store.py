@@ -10,8 +10,14 @@ import pytest
 from runner_factories import cell_config, cell_result, metric_row, run_info
 
 from twinbench.errors import UsageError
-from twinbench.results import CellStatus, RunSummary
-from twinbench.store import CellHistograms, ResultsWriter, load_histograms, load_run, new_run_id
+from twinbench.results.model import CellStatus, RunSummary
+from twinbench.results.store import (
+    CellHistograms,
+    ResultsWriter,
+    load_histograms,
+    load_run,
+    new_run_id,
+)
 
 
 def _write(tmp_path: Path) -> tuple[ResultsWriter, list]:

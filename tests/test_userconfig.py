@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from twinbench.define.config import load_targets
+from twinbench.define.targets import App, Feature, Registry
 from twinbench.errors import UsageError
-from twinbench.registry import App, Feature, Registry
-from twinbench.userconfig import load_targets
 
 GOOD = """
 [[target]]
@@ -72,7 +72,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_duplicate_of_builtin_is_refused(tmp_path: Path) -> None:
-    from twinbench.registry import BUILTIN_TARGETS
+    from twinbench.define.targets import BUILTIN_TARGETS
 
     text = '[[target]]\nname = "fastapi-uvicorn"\ncommand = ["{port}"]\n'
     with pytest.raises(UsageError, match="duplicate target name"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from runner_factories import cell_config, cell_result, metric_row
 
-from twinbench.results import CellStatus, Driver, LoadModel, OpenLoad, Slo
-from twinbench.validity import Observation, capacities, judge
+from twinbench.analysis.validity import Observation, capacities, judge
+from twinbench.results.model import CellStatus, Driver, LoadModel, OpenLoad, Slo
 
 
 def _obs(**kw) -> Observation:

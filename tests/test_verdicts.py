@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from twinbench.claims import Better, Check, CheckKind, Claim, Metric, measuring_command
-from twinbench.registry import App
-from twinbench.verdicts import (
+from twinbench.analysis.verdicts import (
     MICRO_LABEL,
     Bound,
     Figure,
@@ -19,6 +17,8 @@ from twinbench.verdicts import (
     judge_claim,
     judge_micro,
 )
+from twinbench.define.claims import Better, Check, CheckKind, Claim, Metric, measuring_command
+from twinbench.define.targets import App
 
 RPS = Check(
     "rps", CheckKind.RATIO, "json", Metric.THROUGHPUT, Better.HIGHER, factor=3.0,

@@ -1,14 +1,14 @@
 """The FastAPI twin of the twinbench contract (apps/CONTRACT.md).
 
-Run with `uvicorn --factory apps.fastapi_app:create_app` or
-`gunicorn -k uvicorn_worker.UvicornWorker 'apps.fastapi_app:create_app()'`.
+Run with `uvicorn --factory twinbench.apps.fastapi_app:create_app` or
+`gunicorn -k uvicorn_worker.UvicornWorker 'twinbench.apps.fastapi_app:create_app()'`.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from apps.common.settings import AppConfig
+from twinbench.apps.common.settings import AppConfig
 
 from . import api, health, realtime, techempower
 from .errors import install_error_handlers

@@ -11,10 +11,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.convertors import Convertor, register_url_convertor
 
-from apps.common.cpu import cpu_work
-from apps.common.errors import ErrorCode, is_json_content_type
-from apps.common.ids import is_known_id, item_id_from_digits
-from apps.common.models import CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+from twinbench.apps.common.cpu import cpu_work
+from twinbench.apps.common.errors import ErrorCode, is_json_content_type
+from twinbench.apps.common.ids import is_known_id, item_id_from_digits
+from twinbench.apps.common.models import (
+    CpuParams,
+    Item,
+    ItemIn,
+    ItemPage,
+    ListParams,
+    UpstreamParams,
+)
 
 from .errors import ApiError
 from .resources import DatabaseDep, ResourcesDep

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from apps.common.models import Item, ItemIn
-from apps.common.settings import AppConfig, DatabaseKind
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.settings import AppConfig, DatabaseKind
 
 # One World row as TechEmpower serializes it.
 World = dict[str, int]

@@ -21,8 +21,8 @@ from typing import Any
 
 import aiosqlite
 
-from apps.common.models import Item, ItemIn
-from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World, world
 

@@ -16,8 +16,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from apps.common.errors import ErrorCode, error_body, validation_details
-from apps.common.pools import PoolExhausted
+from twinbench.apps.common.errors import ErrorCode, error_body, validation_details
+from twinbench.apps.common.pools import PoolExhausted
 
 
 class ApiError(Exception):

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from apps.common.errors import ErrorCode
+from twinbench.apps.common.errors import ErrorCode
 
 from .errors import error_response
 from .resources import ResourcesDep

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
+from twinbench.apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
 
 
 class BodyTooLarge(HTTPException):

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
-from apps.common.models import SseParams
+from twinbench.apps.common.models import SseParams
 
 from .broadcast import BroadcastHub
 from .resources import ResourcesDep

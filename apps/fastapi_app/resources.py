@@ -11,7 +11,7 @@ import aiohttp
 from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
 
-from apps.common.settings import AppConfig
+from twinbench.apps.common.settings import AppConfig
 
 from .broadcast import BroadcastHub
 from .db import Database, open_database

@@ -10,8 +10,8 @@ import jinja2
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from apps.common.fortunes import FORTUNES_TEMPLATE, with_extra_sorted
-from apps.common.params import clamp_queries, random_id, random_ids, random_number
+from twinbench.apps.common.fortunes import FORTUNES_TEMPLATE, with_extra_sorted
+from twinbench.apps.common.params import clamp_queries, random_id, random_ids, random_number
 
 from .resources import DatabaseDep, ResourcesDep
 from .routes import GET

@@ -1,6 +1,6 @@
 """The Flask twin of twinbench (see apps/CONTRACT.md).
 
-Servers load it as `apps.flask_app:create_app()`, in each worker process after fork (no
+Servers load it as `twinbench.apps.flask_app:create_app()`, in each worker process after fork (no
 --preload), so every pool and client below belongs to exactly one process.
 """
 
@@ -11,9 +11,9 @@ import atexit
 from flask import Flask
 from jinja2 import DictLoader
 
-from apps.common.errors import MAX_BODY_BYTES
-from apps.common.fortunes import FORTUNES_TEMPLATE
-from apps.common.settings import AppConfig
+from twinbench.apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.common.fortunes import FORTUNES_TEMPLATE
+from twinbench.apps.common.settings import AppConfig
 
 from . import api, health, realtime, techempower
 from .broadcast import Hub

@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 from werkzeug.routing import BaseConverter
 
-from apps.common.cpu import cpu_work
-from apps.common.errors import ErrorCode
-from apps.common.ids import is_known_id, item_id_from_digits
-from apps.common.models import CpuParams, Item, ItemIn, ItemPage, ListParams, UpstreamParams
+from twinbench.apps.common.cpu import cpu_work
+from twinbench.apps.common.errors import ErrorCode
+from twinbench.apps.common.ids import is_known_id, item_id_from_digits
+from twinbench.apps.common.models import (
+    CpuParams,
+    Item,
+    ItemIn,
+    ItemPage,
+    ListParams,
+    UpstreamParams,
+)
 
 from .errors import ApiError
 from .state import services

@@ -8,7 +8,7 @@ from typing import IO
 from flask import Response, request
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
-from apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.common.errors import MAX_BODY_BYTES
 
 _READ_CHUNK = 64 * 1024
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
-from apps.common.models import Item, ItemIn
-from apps.common.settings import AppConfig, DatabaseKind
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.settings import AppConfig, DatabaseKind
 
 
 class World(NamedTuple):

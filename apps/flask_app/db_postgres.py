@@ -18,8 +18,8 @@ from psycopg import Connection, Cursor
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from apps.common.models import Item, ItemIn
-from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from apps.common.models import Item, ItemIn
-from apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.pools import ACQUIRE_TIMEOUT_S, PoolExhausted
 
 from .db import World
 

@@ -14,8 +14,8 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import WebsocketMismatch
 
-from apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
-from apps.common.pools import PoolExhausted
+from twinbench.apps.common.errors import MAX_BODY_BYTES, ErrorCode, error_body
+from twinbench.apps.common.pools import PoolExhausted
 
 from .body import drain_unread_body
 

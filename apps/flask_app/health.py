@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from apps.common.errors import ErrorCode
+from twinbench.apps.common.errors import ErrorCode
 
 from .errors import error_response
 from .state import services

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, request, stream_with_context
 from flask_sock import Sock
 from simple_websocket import Server
 
-from apps.common.errors import ErrorCode
-from apps.common.models import SseParams
+from twinbench.apps.common.errors import ErrorCode
+from twinbench.apps.common.models import SseParams
 
 from .errors import ApiError
 from .sse import event_stream

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from apps.common.fortunes import with_extra_sorted
-from apps.common.params import clamp_queries, random_id, random_ids, random_number
+from twinbench.apps.common.fortunes import with_extra_sorted
+from twinbench.apps.common.params import clamp_queries, random_id, random_ids, random_number
 
 from .state import services
 from .validation import last_arg

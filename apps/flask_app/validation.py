@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 from flask import request
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from apps.common.errors import ErrorCode, is_json_content_type, validation_details
+from twinbench.apps.common.errors import ErrorCode, is_json_content_type, validation_details
 
 from .body import read_body
 from .errors import ApiError

@@ -2,12 +2,12 @@
 
 A raw ASGI callable (no framework) so that thousands of concurrent waits cost the mock as
 little as possible: it must never be the bottleneck of a benchmark. Run it with
-`python -m apps.upstream --host 127.0.0.1 --port P`.
+`python -m twinbench.apps.upstream --host 127.0.0.1 --port P`.
 """
 
 from __future__ import annotations
 
-from apps.upstream.app import (
+from twinbench.apps.upstream.app import (
     DEFAULT_INTERVAL_MS,
     DEFAULT_TOKENS,
     MAX_DELAY_MS,

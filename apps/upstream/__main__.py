@@ -1,4 +1,4 @@
-"""`python -m apps.upstream --host 127.0.0.1 --port P`: serve the mock upstream with uvicorn.
+"""`python -m twinbench.apps.upstream --host 127.0.0.1 --port P`: the mock upstream on uvicorn.
 
 One process, uvloop + httptools, no access log, no concurrency limit, a large accept
 backlog: thousands of callers wait on it at once and it must never be what a benchmark
@@ -18,7 +18,7 @@ from types import FrameType
 
 import uvicorn
 
-from apps.upstream.app import create_app
+from twinbench.apps.upstream.app import create_app
 
 # The kernel caps the accept queue at net.core.somaxconn anyway (often 4096); asking for
 # more costs nothing and lets a host with a raised somaxconn absorb a burst of connects.
@@ -79,7 +79,7 @@ def _loopback_host(value: str) -> str:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m apps.upstream",
+        prog="python -m twinbench.apps.upstream",
         description="Serve the twinbench mock upstream (/delay, /stream, /health).",
     )
     parser.add_argument("--host", type=_loopback_host, default="127.0.0.1", help="loopback address")

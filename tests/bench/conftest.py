@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from apps.common.settings import AppConfig, DatabaseURL
+from twinbench.apps.common.settings import AppConfig, DatabaseURL
 
 BATCH = 100
 ITEM = json.dumps({"name": "widget", "price": 9.5, "tags": ["a", "b"]}).encode()
@@ -136,8 +136,8 @@ class AsgiDriver:
 
 
 def _drivers(database: DatabaseURL) -> Iterator[tuple[str, Any]]:
-    from apps.fastapi_app import create_app as create_fastapi
-    from apps.flask_app import create_app as create_flask
+    from twinbench.apps.fastapi_app import create_app as create_fastapi
+    from twinbench.apps.flask_app import create_app as create_flask
 
     config = AppConfig(database=database, upstream_url="http://127.0.0.1:9", pool_size=1)
     yield "flask", WsgiDriver(create_flask(config))

@@ -2,8 +2,8 @@
 
 That claim is about Pydantic v1 → v2, not about Flask → FastAPI, so it is measured here, in
 process: the contract's ItemIn model written once for pydantic.v1 (shipped inside
-Pydantic 2, `twinbench.micro.ItemInV1`, which the runner's micro.json measures too) and
-once for v2 (apps.common.models.ItemIn), validating the same payloads.
+Pydantic 2, `twinbench.run.micro.ItemInV1`, which the runner's micro.json measures too) and
+once for v2 (twinbench.apps.common.models.ItemIn), validating the same payloads.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pydantic import v1
 
-from apps.common.models import ItemIn
-from twinbench.micro import ItemInV1
+from twinbench.apps.common.models import ItemIn
+from twinbench.run.micro import ItemInV1
 
 pytestmark = pytest.mark.bench
 

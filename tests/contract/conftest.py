@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from support.served import Served, serve
 
-from twinbench.registry import default_registry
+from twinbench.define.targets import default_registry
 
 BACKENDS = ("sqlite", "postgres")
 

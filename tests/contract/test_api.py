@@ -11,8 +11,8 @@ import pytest
 from support.raw import raw_request
 from support.served import Served
 
-from apps.common.cpu import cpu_work
-from twinbench.registry import App, Server
+from twinbench.apps.common.cpu import cpu_work
+from twinbench.define.targets import App, Server
 
 ITEM = {"name": "widget", "price": 9.5, "tags": ["a", "b"]}
 

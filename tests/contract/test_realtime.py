@@ -12,7 +12,7 @@ from support.served import Served
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from twinbench.registry import Feature
+from twinbench.define.targets import Feature
 
 
 def read_sse(

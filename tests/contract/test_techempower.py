@@ -10,7 +10,7 @@ import pytest
 from support.headers import assert_common_headers
 from support.served import Served
 
-from apps.common.fortunes import EXTRA_FORTUNE, FORTUNES
+from twinbench.apps.common.fortunes import EXTRA_FORTUNE, FORTUNES
 
 # Every response of `server.client` is checked for the common headers by a response hook
 # (support/served.py); the explicit calls below only make the TechEmpower rule visible.

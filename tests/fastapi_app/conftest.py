@@ -18,14 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import pytest
 
-from apps.common.settings import AppConfig
+from twinbench.apps.common.settings import AppConfig
 
 # Starlette ≥ 1.x deprecates its TestClient on httpx (it wants httpx2); it still works.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from apps.fastapi_app import create_app  # noqa: E402
+from twinbench.apps.fastapi_app import create_app  # noqa: E402
 
 from .helpers import (  # noqa: E402
     POSTGRES_SCRATCH_URL,

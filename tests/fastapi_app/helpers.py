@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from apps.common.schema import ddl, fortune_rows, world_rows
-from apps.common.settings import AppConfig, DatabaseKind
+from twinbench.apps.common.schema import ddl, fortune_rows, world_rows
+from twinbench.apps.common.settings import AppConfig, DatabaseKind
 
 # ms values the stand-in upstream (conftest.py) misbehaves on, to exercise the 502 path.
 UPSTREAM_FAIL_MS = 7  # answers 500

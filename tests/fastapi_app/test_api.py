@@ -10,11 +10,11 @@ import pytest
 from pydantic import ValidationError
 from starlette.testclient import TestClient
 
-from apps.common.cpu import cpu_work
-from apps.common.errors import validation_details
-from apps.common.models import ItemIn, ListParams
-from apps.common.settings import AppConfig
-from apps.fastapi_app import create_app
+from twinbench.apps.common.cpu import cpu_work
+from twinbench.apps.common.errors import validation_details
+from twinbench.apps.common.models import ItemIn, ListParams
+from twinbench.apps.common.settings import AppConfig
+from twinbench.apps.fastapi_app import create_app
 
 from .helpers import UPSTREAM_FAIL_MS, UPSTREAM_NOT_JSON_MS, assert_error, make_config
 

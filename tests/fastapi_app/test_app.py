@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from apps.common.settings import AppConfig, DatabaseKind
-from apps.fastapi_app import create_app
-from apps.fastapi_app.resources import Resources
+from twinbench.apps.common.settings import AppConfig, DatabaseKind
+from twinbench.apps.fastapi_app import create_app
+from twinbench.apps.fastapi_app.resources import Resources
 
 from .helpers import assert_error, make_config
 

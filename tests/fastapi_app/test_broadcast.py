@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 from starlette.websockets import WebSocket
 
-from apps.fastapi_app.broadcast import QUEUE_SIZE, SLOW_CLIENT_CLOSE_CODE, BroadcastHub
+from twinbench.apps.fastapi_app.broadcast import QUEUE_SIZE, SLOW_CLIENT_CLOSE_CODE, BroadcastHub
 
 
 class FakeSocket:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from apps.common.fortunes import FORTUNES
-from apps.common.models import Item, ItemIn
-from apps.common.settings import AppConfig
-from apps.fastapi_app.db import Database, open_database, world
-from apps.fastapi_app.db_postgres import PostgresDatabase
-from apps.fastapi_app.db_sqlite import SqliteDatabase
+from twinbench.apps.common.fortunes import FORTUNES
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.settings import AppConfig
+from twinbench.apps.fastapi_app.db import Database, open_database, world
+from twinbench.apps.fastapi_app.db_postgres import PostgresDatabase
+from twinbench.apps.fastapi_app.db_sqlite import SqliteDatabase
 
 from .helpers import make_config
 

@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
-from apps.fastapi_app import create_app
-from apps.fastapi_app.db_postgres import PostgresDatabase
+from twinbench.apps.fastapi_app import create_app
+from twinbench.apps.fastapi_app.db_postgres import PostgresDatabase
 
 from .helpers import make_config
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.common.models import ItemIn
-from apps.fastapi_app.db_sqlite import SqliteDatabase
+from twinbench.apps.common.models import ItemIn
+from twinbench.apps.fastapi_app.db_sqlite import SqliteDatabase
 
 pytestmark = pytest.mark.anyio
 

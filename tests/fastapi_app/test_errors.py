@@ -8,9 +8,9 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from starlette.testclient import TestClient
 
-from apps.common.errors import ErrorCode
-from apps.common.models import ItemIn
-from apps.fastapi_app.errors import AllowIndex, ApiError, install_error_handlers
+from twinbench.apps.common.errors import ErrorCode
+from twinbench.apps.common.models import ItemIn
+from twinbench.apps.fastapi_app.errors import AllowIndex, ApiError, install_error_handlers
 
 from .helpers import assert_error
 

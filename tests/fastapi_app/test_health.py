@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from apps.fastapi_app.resources import Resources
+from twinbench.apps.fastapi_app.resources import Resources
 
 from .helpers import assert_error
 
@@ -29,7 +29,7 @@ def test_database_down_is_503(client: TestClient, monkeypatch: pytest.MonkeyPatc
 def test_database_hanging_is_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from apps.fastapi_app import health
+    from twinbench.apps.fastapi_app import health
 
     resources: Resources = client.app_state["resources"]
 

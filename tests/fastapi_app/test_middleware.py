@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from apps.common.errors import MAX_BODY_BYTES
-from apps.fastapi_app.middleware import BodyLimitMiddleware
+from twinbench.apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.fastapi_app.middleware import BodyLimitMiddleware
 
 from .helpers import assert_error
 

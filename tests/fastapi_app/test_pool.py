@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from apps.common.pools import ACQUIRE_TIMEOUT_S
-from apps.common.settings import AppConfig, parse_database_url
-from apps.fastapi_app import create_app
-from apps.fastapi_app.db_postgres import PostgresDatabase
-from apps.fastapi_app.db_sqlite import SqliteDatabase
+from twinbench.apps.common.pools import ACQUIRE_TIMEOUT_S
+from twinbench.apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.fastapi_app import create_app
+from twinbench.apps.fastapi_app.db_postgres import PostgresDatabase
+from twinbench.apps.fastapi_app.db_sqlite import SqliteDatabase
 
 from .helpers import assert_error
 

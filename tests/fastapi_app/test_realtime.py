@@ -11,9 +11,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from apps.common.errors import validation_details
-from apps.fastapi_app.realtime import HEARTBEAT, event_stream, sse_event
-from apps.fastapi_app.resources import Resources
+from twinbench.apps.common.errors import validation_details
+from twinbench.apps.fastapi_app.realtime import HEARTBEAT, event_stream, sse_event
+from twinbench.apps.fastapi_app.resources import Resources
 
 from .helpers import assert_error
 

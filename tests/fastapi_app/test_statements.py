@@ -14,9 +14,9 @@ from typing import Any, LiteralString
 import pytest
 from starlette.testclient import TestClient
 
-from apps.fastapi_app import create_app
-from apps.fastapi_app.db_postgres import PostgresDatabase
-from apps.fastapi_app.db_sqlite import SqliteDatabase
+from twinbench.apps.fastapi_app import create_app
+from twinbench.apps.fastapi_app.db_postgres import PostgresDatabase
+from twinbench.apps.fastapi_app.db_sqlite import SqliteDatabase
 
 from .helpers import make_config
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from starlette.testclient import TestClient
 
-from apps.common.fortunes import EXTRA_FORTUNE, FORTUNES
+from twinbench.apps.common.fortunes import EXTRA_FORTUNE, FORTUNES
 
 
 def test_json(client: TestClient) -> None:

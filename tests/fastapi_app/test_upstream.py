@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from apps.fastapi_app.upstream import TIMEOUT, UpstreamError, create_client, fetch_delay
+from twinbench.apps.fastapi_app.upstream import TIMEOUT, UpstreamError, create_client, fetch_delay
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

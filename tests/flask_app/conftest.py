@@ -19,10 +19,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from apps.common.schema import ddl, fortune_rows, world_rows
-from apps.common.settings import AppConfig, DatabaseKind, parse_database_url
-from apps.flask_app import create_app
-from apps.flask_app.state import Services
+from twinbench.apps.common.schema import ddl, fortune_rows, world_rows
+from twinbench.apps.common.settings import AppConfig, DatabaseKind, parse_database_url
+from twinbench.apps.flask_app import create_app
+from twinbench.apps.flask_app.state import Services
 
 PG_ADMIN_URL = os.environ.get("TWINBENCH_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 

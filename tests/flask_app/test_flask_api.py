@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from apps.common.cpu import cpu_work
+from twinbench.apps.common.cpu import cpu_work
 
 
 def _error(response: Any, status: int, code: str) -> list[dict[str, str]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from apps.common.errors import MAX_BODY_BYTES
-from apps.common.settings import AppConfig, parse_database_url
-from apps.flask_app import create_app
-from apps.flask_app.state import Services
+from twinbench.apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.flask_app import create_app
+from twinbench.apps.flask_app.state import Services
 
 
 def test_config_and_routes(app: Flask) -> None:

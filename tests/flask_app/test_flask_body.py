@@ -9,8 +9,8 @@ from flask import Flask, Response
 from flask.ctx import RequestContext
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from apps.common.errors import MAX_BODY_BYTES
-from apps.flask_app.body import DRAIN_LIMIT, drain_unread_body, read_body
+from twinbench.apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.flask_app.body import DRAIN_LIMIT, drain_unread_body, read_body
 
 
 def _chunked_stream(app: Flask, stream: io.BytesIO) -> RequestContext:

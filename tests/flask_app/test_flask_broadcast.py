@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from apps.flask_app.broadcast import CLOSE_POLICY_VIOLATION, OUTBOX_SIZE, Hub, Message
+from twinbench.apps.flask_app.broadcast import CLOSE_POLICY_VIOLATION, OUTBOX_SIZE, Hub, Message
 
 
 def test_default_outbox_is_bounded() -> None:

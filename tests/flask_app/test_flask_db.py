@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from apps.common.fortunes import FORTUNES
-from apps.common.models import Item, ItemIn
-from apps.common.settings import AppConfig, parse_database_url
-from apps.flask_app.db import Storage, World, open_storage
-from apps.flask_app.db_sqlite import SqliteStorage
+from twinbench.apps.common.fortunes import FORTUNES
+from twinbench.apps.common.models import Item, ItemIn
+from twinbench.apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.flask_app.db import Storage, World, open_storage
+from twinbench.apps.flask_app.db_sqlite import SqliteStorage
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

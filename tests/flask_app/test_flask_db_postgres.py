@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from flask import Flask
 
-from apps.common.settings import AppConfig, parse_database_url
-from apps.flask_app import create_app
-from apps.flask_app.db_postgres import PostgresStorage
-from apps.flask_app.state import Services
+from twinbench.apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.flask_app import create_app
+from twinbench.apps.flask_app.db_postgres import PostgresStorage
+from twinbench.apps.flask_app.state import Services
 
 pytestmark = pytest.mark.postgres
 
@@ -32,7 +32,7 @@ def test_pool_is_fixed_size_and_autocommit(pg_storage: PostgresStorage) -> None:
 
 
 def test_tags_are_a_text_array(pg_storage: PostgresStorage, pg_url: str) -> None:
-    from apps.common.models import ItemIn
+    from twinbench.apps.common.models import ItemIn
 
     item = pg_storage.create_item(ItemIn(name="n", price=1, tags=["a", "b c"]))
     empty = pg_storage.create_item(ItemIn(name="m", price=1))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.flask_app.db_sqlite import PoolTimeout, SqliteStorage
+from twinbench.apps.flask_app.db_sqlite import PoolTimeout, SqliteStorage
 
 
 def test_connection_settings(sqlite_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_concurrent_updates_from_two_pools_do_not_fail(sqlite_path: Path) -> Non
 
 
 def test_tags_are_json_text(sqlite_path: Path) -> None:
-    from apps.common.models import ItemIn
+    from twinbench.apps.common.models import ItemIn
 
     storage = SqliteStorage(str(sqlite_path), 1)
     try:
@@ -88,7 +88,7 @@ def test_writes_go_through_the_offload_and_reads_do_not(sqlite_path: Path) -> No
     from collections.abc import Callable
     from typing import Any
 
-    from apps.common.models import ItemIn
+    from twinbench.apps.common.models import ItemIn
 
     calls: list[str] = []
 
@@ -112,7 +112,7 @@ def test_writes_go_through_the_offload_and_reads_do_not(sqlite_path: Path) -> No
 
 
 def test_default_offload_is_inline_without_gevent() -> None:
-    from apps.flask_app.db_sqlite import default_offload
+    from twinbench.apps.flask_app.db_sqlite import default_offload
 
     assert default_offload()(lambda: 42) == 42
 
@@ -128,8 +128,8 @@ def test_default_offload_under_gevent_does_not_block_other_greenlets(
     script.write_text(
         "from gevent import monkey; monkey.patch_all()\n"
         "import sqlite3, subprocess, sys, time, gevent\n"
-        "from apps.common.models import ItemIn\n"
-        "from apps.flask_app.db_sqlite import SqliteStorage\n"
+        "from twinbench.apps.common.models import ItemIn\n"
+        "from twinbench.apps.flask_app.db_sqlite import SqliteStorage\n"
         "path = sys.argv[1]\n"
         "storage = SqliteStorage(path, 2)\n"
         "holder = subprocess.Popen([sys.executable, '-c', 'import sqlite3, sys, time; "

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from apps.common.errors import MAX_BODY_BYTES
+from twinbench.apps.common.errors import MAX_BODY_BYTES
 
 
 def _code(response: object) -> str:
@@ -99,7 +99,7 @@ def test_unexpected_exception_is_500_with_body(app: Flask) -> None:
 
     response = app.test_client().get("/boom")
     assert response.status_code == 500
-    # The shared body, identical to the FastAPI twin's (apps.common.errors.INTERNAL_ERROR).
+    # The shared body, identical to the FastAPI twin's (apps/common/errors.py: INTERNAL_ERROR).
     assert response.get_json() == {
         "error": {
             "code": "internal_error",

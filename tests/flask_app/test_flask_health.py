@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from apps.flask_app.state import Services
+from twinbench.apps.flask_app.state import Services
 
 
 def test_ready(client: FlaskClient) -> None:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from apps.flask_app.state import Services
+from twinbench.apps.flask_app.state import Services
 
 
 def _events(text: str) -> list[dict[str, int]]:
@@ -180,7 +180,7 @@ def test_websocket_on_a_gunicorn_sync_worker_is_501(client: FlaskClient) -> None
 
 
 def test_server_can_upgrade() -> None:
-    from apps.flask_app.realtime import server_can_upgrade
+    from twinbench.apps.flask_app.realtime import server_can_upgrade
 
     # gunicorn's gthread and async workers set wsgi.multithread; its sync worker does not,
     # and a WebSocket would hold that worker's only request slot (gunicorn/http/wsgi.py).
@@ -195,7 +195,7 @@ def test_server_can_upgrade() -> None:
 def test_send_all_socket_writes_everything_and_delegates_the_rest() -> None:
     import socket
 
-    from apps.flask_app.realtime import SendAllSocket
+    from twinbench.apps.flask_app.realtime import SendAllSocket
 
     class Partial:
         """A socket whose send() writes one byte at a time, as a cooperative one may."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from apps.flask_app.sse import HEARTBEAT, event_stream, format_event
+from twinbench.apps.flask_app.sse import HEARTBEAT, event_stream, format_event
 
 
 class FakeClock:

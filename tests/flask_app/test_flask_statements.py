@@ -16,12 +16,12 @@ import psycopg
 import pytest
 from flask import Flask
 
-from apps.common.settings import AppConfig, parse_database_url
-from apps.flask_app import create_app
-from apps.flask_app.db import Storage
-from apps.flask_app.db_postgres import PostgresStorage
-from apps.flask_app.db_sqlite import SqliteStorage
-from apps.flask_app.state import Services
+from twinbench.apps.common.settings import AppConfig, parse_database_url
+from twinbench.apps.flask_app import create_app
+from twinbench.apps.flask_app.db import Storage
+from twinbench.apps.flask_app.db_postgres import PostgresStorage
+from twinbench.apps.flask_app.db_sqlite import SqliteStorage
+from twinbench.apps.flask_app.state import Services
 
 POOL_SIZE = 2
 _SELECT_WORLD = re.compile(r"^\s*SELECT\b.*\bFROM\s+world\b", re.IGNORECASE | re.DOTALL)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from apps.common.fortunes import EXTRA_FORTUNE, FORTUNES, FORTUNES_TEMPLATE
-from apps.flask_app.state import Services
+from twinbench.apps.common.fortunes import EXTRA_FORTUNE, FORTUNES, FORTUNES_TEMPLATE
+from twinbench.apps.flask_app.state import Services
 
 
 def _assert_worlds(body: object, n: int) -> list[dict[str, int]]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from apps.flask_app.upstream import UpstreamClient, UpstreamError
+from twinbench.apps.flask_app.upstream import UpstreamClient, UpstreamError
 
 
 def test_delay_returns_the_json(upstream_url: str) -> None:

@@ -6,9 +6,9 @@ import pytest
 from flask import Flask
 from pydantic import BaseModel
 
-from apps.common.models import ItemIn, ListParams
-from apps.flask_app.errors import ApiError
-from apps.flask_app.validation import (
+from twinbench.apps.common.models import ItemIn, ListParams
+from twinbench.apps.flask_app.errors import ApiError
+from twinbench.apps.flask_app.validation import (
     last_event_id_errors,
     parse_json_body,
     parse_query,

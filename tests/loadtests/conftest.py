@@ -24,6 +24,14 @@ TINY = Path(__file__).with_name("tinyserver.py")
 LOCUST_TIMEOUT_S = 60
 
 
+def locustfile(scenario: str) -> str:
+    """The scenario's locustfile, by the name the catalogue gives it (`json` is
+    json_serialization.py: a locustfile must not take a standard module's name)."""
+    from twinbench.define.scenarios import get
+
+    return str(LOADTESTS / get(scenario).locustfile)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,7 +89,7 @@ def tiny() -> Iterator[str]:
 def run_locust(
     scenario: str, *args: str, timeout: float = LOCUST_TIMEOUT_S
 ) -> subprocess.CompletedProcess[str]:
-    cmd = [LOCUST, "-f", str(LOADTESTS / f"{scenario}.py"), "--headless", "--only-summary", *args]
+    cmd = [LOCUST, "-f", locustfile(scenario), "--headless", "--only-summary", *args]
     return subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT), check=False
     )

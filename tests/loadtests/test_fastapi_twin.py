@@ -12,9 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from twinbench.scenarios import scenario_names
+from twinbench.define.scenarios import scenario_names
 
-from .conftest import ROOT, VENV_BIN, free_port, phase, read_lines, run_locust, stop, wait_http
+from .conftest import (
+    ROOT,
+    VENV_BIN,
+    free_port,
+    locustfile,
+    phase,
+    read_lines,
+    run_locust,
+    stop,
+    wait_http,
+)
 from .conftest import write_plan as _plan
 
 pytestmark = pytest.mark.slow
@@ -22,12 +32,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not (ROOT / "apps" / "fastapi_app" / "__init__.py").exists():
-        pytest.skip("apps/fastapi_app does not exist yet")
     db = tmp_path_factory.mktemp("db") / "twin.sqlite3"
     up_port = free_port()
     upstream = subprocess.Popen(
-        [sys.executable, "-m", "apps.upstream", "--port", str(up_port)],
+        [sys.executable, "-m", "twinbench.apps.upstream", "--port", str(up_port)],
         cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     env = dict(
@@ -42,7 +50,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     port = free_port()
     proc = subprocess.Popen(
-        [str(VENV_BIN / "uvicorn"), "--factory", "apps.fastapi_app:create_app",
+        [str(VENV_BIN / "uvicorn"), "--factory", "twinbench.apps.fastapi_app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
         env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -88,7 +96,7 @@ def test_plain_locust_runs_every_scenario(twin: str, scenario: str) -> None:
     with 3 users all three began with 2,000 ms in 1 run of 27 (seen in CI), so nothing finished
     within the run; with 9 that is 1 in 20,000."""
     res = subprocess.run(
-        [str(VENV_BIN / "locust"), "-f", f"loadtests/{scenario}.py", "--host", twin,
+        [str(VENV_BIN / "locust"), "-f", locustfile(scenario), "--host", twin,
          "--headless", "-u", "9", "-r", "9", "-t", "2s", "--only-summary"],
         capture_output=True, text=True, timeout=60, cwd=str(ROOT),
     )  # fmt: skip

@@ -165,7 +165,8 @@ def test_distributed_merge_is_exact(tiny: str, tmp_path: Path) -> None:
     out, raw = tmp_path / "out.jsonl", tmp_path / "raw.jsonl"
     port = str(free_port())
     master = subprocess.Popen(
-        [LOCUST, "-f", str(LOADTESTS / "json.py"), "--headless", "--only-summary", "--master",
+        [LOCUST, "-f", str(LOADTESTS / "json_serialization.py"), "--headless", "--only-summary",
+         "--master",
          "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--expect-workers", "2",
          "--tb-plan", str(plan), "--tb-out", str(out), "--tb-raw-out", str(raw)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -175,7 +176,7 @@ def test_distributed_merge_is_exact(tiny: str, tmp_path: Path) -> None:
             [
                 LOCUST,
                 "-f",
-                str(LOADTESTS / "json.py"),
+                str(LOADTESTS / "json_serialization.py"),
                 "--worker",
                 "--master-host",
                 "127.0.0.1",
@@ -306,7 +307,7 @@ def test_sigterm_discards_phase_in_progress_and_exits_fast(tiny: str, tmp_path: 
     )
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(
-        [LOCUST, "-f", str(LOADTESTS / "json.py"), "--headless", "--only-summary",
+        [LOCUST, "-f", str(LOADTESTS / "json_serialization.py"), "--headless", "--only-summary",
          "--tb-plan", str(plan), "--tb-out", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from twinbench.process import ManagedProcess
+from twinbench.run.process import ManagedProcess
 
 
 @contextlib.contextmanager

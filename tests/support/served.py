@@ -13,10 +13,10 @@ import httpx
 import psycopg
 import pytest
 
-from apps.common.settings import DatabaseKind, DatabaseURL
-from twinbench.ports import free_port
-from twinbench.registry import Feature, Target, default_registry
-from twinbench.servers import ServeConfig, target_process
+from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
+from twinbench.define.targets import Feature, Target, default_registry
+from twinbench.run.ports import free_port
+from twinbench.run.servers import ServeConfig, target_process
 
 from .headers import assert_common_headers
 from .procs import running

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from apps.upstream import create_app
-from apps.upstream.app import MAX_DELAY_MS, Message, _int_param
+from twinbench.apps.upstream import create_app
+from twinbench.apps.upstream.app import MAX_DELAY_MS, Message, _int_param
 
 
 def _request(method: str, url: str) -> httpx.Response:

@@ -1,4 +1,4 @@
-"""`python -m apps.upstream` as a real process on a free loopback port.
+"""`python -m twinbench.apps.upstream` as a real process on a free loopback port.
 
 Checks what only a real uvicorn shows: the headers the server adds, chunked streaming,
 real timing, 500 concurrent waits, the raised descriptor limit, and clean stops.
@@ -36,7 +36,16 @@ def _free_port() -> int:
 
 def _start(port: int, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "apps.upstream", "--host", HOST, "--port", str(port), *extra],
+        [
+            sys.executable,
+            "-m",
+            "twinbench.apps.upstream",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            *extra,
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -286,7 +295,7 @@ def test_signal_stops_cleanly_even_with_requests_in_flight(sig: signal.Signals) 
 
 def test_refuses_non_loopback_host() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "apps.upstream", "--host", "0.0.0.0", "--port", "1"],
+        [sys.executable, "-m", "twinbench.apps.upstream", "--host", "0.0.0.0", "--port", "1"],
         cwd=REPO_ROOT,
         capture_output=True,
         timeout=30,
@@ -301,7 +310,7 @@ def test_port_in_use_exits_non_zero() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "apps.upstream", "--host", HOST, "--port", str(port)],
+            [sys.executable, "-m", "twinbench.apps.upstream", "--host", HOST, "--port", str(port)],
             cwd=REPO_ROOT,
             capture_output=True,
             timeout=30,

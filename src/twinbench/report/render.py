@@ -1,0 +1,94 @@
+"""The report model → one self-contained HTML string (Jinja2). Pure but for reading the
+template that ships inside the package.
+
+Self-contained means: no script, no external stylesheet, font or image; the charts are inline
+SVG. A Content-Security-Policy meta tag (default-src 'none') makes any stray external reference
+fail loudly in a browser instead of silently phoning home.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+
+import jinja2
+from markupsafe import Markup
+
+from twinbench import packaged
+from twinbench.analysis.ceiling import CapacityKind
+from twinbench.analysis.stats import RatioCI, format_ratio
+from twinbench.analysis.verdicts import MICRO_LABEL, Verdict
+from twinbench.define.claims import CheckKind
+from twinbench.report.model import ReportModel
+from twinbench.results.model import CellStatus
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+VERDICT_CLASS = {
+    Verdict.CONFIRMED: "ok",
+    Verdict.NOT_CONFIRMED: "bad",
+    Verdict.DEPENDS: "mixed",
+    Verdict.PARTLY: "partly",
+    Verdict.INCONCLUSIVE: "none",
+    Verdict.NO_DATA: "none",
+}
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    """Readable figures: 12,345 · 123 · 12.3 · 1.23 · 0.0123; '–' for nothing."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def ratio(ci: RatioCI | None) -> str:
+    return format_ratio(ci)
+
+
+def significance(ci: RatioCI | None) -> str:
+    return "–" if ci is None else ci.verdict_text
+
+
+def code(text: str) -> Markup:
+    """Escape, then show `backticked` words as code (verdict texts name commands that way)."""
+    escaped = str(Markup.escape(text))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a typo in the template fails the tests
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(num=num, ratio=ratio, significance=significance, code=code)
+    env.globals.update(
+        VERDICT_CLASS=VERDICT_CLASS,
+        CheckKind=CheckKind,
+        CellStatus=CellStatus,
+        CapacityKind=CapacityKind,
+        Verdict=Verdict,
+        MICRO_LABEL=MICRO_LABEL,
+        CSP=CSP,
+        num=num,
+    )
+    return env
+
+
+@cache
+def _template() -> jinja2.Template:
+    text = packaged.report_template()
+    return _environment().from_string(text)
+
+
+def svg(markup: str) -> Markup:
+    """Chart SVG produced by twinbench.report.charts (matplotlib escapes its own text)."""
+    return Markup(markup)
+
+
+def render(model: ReportModel) -> str:
+    return _template().render(m=model, svg=svg)
