@@ -14,6 +14,7 @@ import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from twinbench.analysis import histograms as latency
+from twinbench.define import scenarios
 from twinbench.results.model import (
     SCHEMA_VERSION,
     Capacity,
@@ -28,6 +29,7 @@ from twinbench.results.model import (
     MicroBenchmark,
     MicroResults,
     Pinning,
+    ReasonKind,
     RequestStats,
     RunInfo,
     RunSummary,
@@ -97,7 +99,7 @@ def write_synthetic(root: Path, seed: int = 1, speedup: float = 1.0) -> Path:
         MachineInfo("Synthetic CPU", 2, 2, 4 << 30, "Linux", "3.11"),
         Pinning((0,), (1,), (1,), (1,), "SQLite file"), "synthetic", "sqlite:///x.sqlite3",
         "sqlite", "http://127.0.0.1:8100", 0, Slo(50.0, 0.01), 60.0, REPEATS, TARGETS,
-        tuple(SCENARIOS), tuple(cells),
+        tuple(SCENARIOS), tuple(cells), tuple(scenarios.get(s) for s in SCENARIOS),
     )  # fmt: skip
     writer = ResultsWriter(root)
     writer.write_run(info)
@@ -137,13 +139,14 @@ def _write_cell(
     if cfg.scenario == "ws_echo" and cfg.target == "flask-gunicorn-sync":
         reason = "a sync worker serves one request at a time"
         result = CellResult(cfg.cell_id, cfg, CellStatus.UNSUPPORTED, reason, "", None, 0, (),
-                            None, {}, "2025-01-01T00:00:30Z")  # fmt: skip
+                            None, {}, "2025-01-01T00:00:30Z", ReasonKind.UNSUPPORTED)  # fmt: skip
         row = _row(run_id, cfg, CellStatus.UNSUPPORTED, reason, "total", "requests", None, "count")
         writer.write_cell(result, [row], None)
         return
-    status, reason = CellStatus.OK, ""
+    status, reason, kind = CellStatus.OK, "", None
     if cfg.scenario == "json" and cfg.load_level == 2 and cfg.target == "flask-gunicorn-sync":
-        status, reason = CellStatus.INVALID, "load-generator-bound: loader CPUs 95 % busy"
+        kind = ReasonKind.LOAD_GENERATOR_BOUND
+        status, reason = CellStatus.INVALID, kind.reason("loader CPUs 95 % busy")
     speed = SPEED[cfg.target] * (speedup if cfg.app == "fastapi" else 1.0)
     names = SCENARIOS[cfg.scenario][2]
     total = latency.new()
@@ -162,10 +165,10 @@ def _write_cell(
     window = Window(0, 100_000_000, 100_000_000 + int(MEASURE_S * 1e9))
     result = CellResult(cfg.cell_id, cfg, status, reason, "", window, 1,
                         (RequestStats("total", count, 0), *stats), None, {},
-                        "2025-01-01T00:00:30Z")  # fmt: skip
+                        "2025-01-01T00:00:30Z", kind)  # fmt: skip
     rows = []
     for request, h in (("total", total), *((n, latency.decode(e)) for n, e in encoded.items())):
-        # The runner's way (twinbench.analysis.hist.percentiles), without its slow mean.
+        # The runner's way (twinbench.analysis.histograms.percentiles), without its slow mean.
         d = latency.distribution(h)
         rows += [
             _row(run_id, cfg, status, reason, request, "requests", d.total, "count"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from twinbench.define import scenarios as catalogue
+from twinbench.errors import UsageError
 from twinbench.results.model import (
     SCHEMA_VERSION,
     CellConfig,
@@ -13,6 +17,7 @@ from twinbench.results.model import (
     MachineInfo,
     MetricRow,
     Pinning,
+    ReasonKind,
     RequestStats,
     RunInfo,
     Slo,
@@ -54,6 +59,28 @@ def cell_config(
     )
 
 
+def scenario_defs(cells: tuple[CellConfig, ...]) -> tuple[catalogue.Scenario, ...]:
+    """The catalogue's definitions of the scenarios the cells name (json when none)."""
+    names = dict.fromkeys([c.scenario for c in cells] or ["json"])
+    out = []
+    for name in names:
+        with contextlib.suppress(UsageError):
+            out.append(catalogue.get(name))
+    return tuple(out)
+
+
+def reason_kind(status: CellStatus, reason: str) -> ReasonKind | None:
+    """The kind a runner would have stored with this reason (its first word)."""
+    if status is CellStatus.OK:
+        return None
+    if status is CellStatus.UNSUPPORTED:
+        return ReasonKind.UNSUPPORTED
+    try:
+        return ReasonKind(reason.split(":", 1)[0].strip())
+    except ValueError:
+        return None
+
+
 def run_info(cells: tuple[CellConfig, ...] = ()) -> RunInfo:
     return RunInfo(
         schema_version=SCHEMA_VERSION,
@@ -78,8 +105,9 @@ def run_info(cells: tuple[CellConfig, ...] = ()) -> RunInfo:
                 "fastapi-uvicorn", "fastapi", "uvicorn", "asyncio", 1, 1, 16, "l", "d", "builtin"
             ),
         ),
-        scenarios=("json",),
+        scenarios=tuple(s.name for s in scenario_defs(cells)),
         cells=cells,
+        scenario_defs=scenario_defs(cells),
     )
 
 
@@ -98,6 +126,7 @@ def cell_result(
         open=None,
         errors={"boom": 1},
         finished_utc="2025-01-01T00:00:02Z",
+        reason_kind=reason_kind(status, reason),
     )
 
 

@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from twinbench.analysis.stats import RatioCI, format_ratio, ratio_ci
-from twinbench.define.claims import Better, Check, CheckKind, Claim, measuring_command
+from twinbench.define.claims import Check, CheckKind, Claim, measuring_command
 from twinbench.define.targets import App
+from twinbench.results.metrics import Better
 
 
 class Verdict(enum.Enum):
@@ -203,7 +204,7 @@ def _pair(check: Check, flask: Sequence[Figure], fastapi: Sequence[Figure]) -> C
 def _unit(check: Check, figure: Figure | None = None) -> str:
     if figure is not None and figure.unit:
         return figure.unit
-    return check.metric.unit if check.metric else ""
+    return check.metric.shown_unit if check.metric else ""
 
 
 def _describe(check: Check, c: Comparison) -> str:
@@ -298,7 +299,7 @@ def _judge_threshold(check: Check, figures: Sequence[Figure], absent: str) -> Ch
     judged = [worst[t] for t in targets if t in worst]
     if not judged:
         return CheckOutcome(check, Verdict.NO_DATA, _no_data(check, figures, absent))
-    unit = check.metric.unit if check.metric else ""
+    unit = check.metric.shown_unit if check.metric else ""
     verdict = _split([f.value < check.below for f in judged])
     shown = sorted(worst.values(), key=lambda f: f.target)
     text = "; ".join(

@@ -10,7 +10,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from twinbench.analysis.ceiling import capacity_figures, loader_ceiling
+from twinbench.analysis.ceiling import loader_ceiling
+from twinbench.analysis.derive import analyse
 from twinbench.analysis.headline import HeadlineRow, headline
 from twinbench.analysis.stats import RatioCI, format_interval
 from twinbench.errors import UsageError
@@ -91,7 +92,7 @@ def headline_table(row: HeadlineRow) -> Table:
             else "–"
         )
         table.add_row(
-            f"{v.column.title} ({v.column.unit})",
+            f"{v.metric.label} ({v.metric.shown_unit})",
             num(v.flask),
             num(v.fastapi),
             f"{ci.ratio:.2f}×" if ci else "–",
@@ -111,6 +112,7 @@ def summary(results_dir: Path | None, latest: bool) -> None:
             raise UsageError("give a results folder (or --latest)")
         results_dir = latest_results_dir()
     results = load_with_histograms(results_dir)
+    index = analyse(results)
     run = results.run
     console = Console()
     console.print(
@@ -119,20 +121,20 @@ def summary(results_dir: Path | None, latest: bool) -> None:
         "ratio = FastAPI / Flask of the means, with its 95 % bootstrap interval across "
         "repeats; 'no sig. diff.': the interval spans 1 (no significant difference)."
     )
-    for row in headline(results):
+    for row in headline(index):
         if not row.values:
             console.print(f"[bold]{row.scenario}[/]: [dim]{row.note}[/]")
             continue
         console.print(headline_table(row))
         console.print(f"Flask: {row.flask_target} ({row.flask_config})")
         console.print(f"FastAPI: {row.fastapi_target} ({row.fastapi_config})")
-    caps = capacity_figures(results)
+    caps = index.capacities
     for scenario in dict.fromkeys(c.scenario for c in caps):
         mine = [c for c in caps if c.scenario == scenario]
         console.print(f"[bold]{scenario}: capacity at the SLO[/] ({mine[0].slo}):")
         for cap in mine:
             console.print(f"  {cap.target}: {cap.text}")
-    ceiling = loader_ceiling(results)
+    ceiling = loader_ceiling(index)
     if ceiling is not None:
         console.print(f"Load generator ceiling: {ceiling.text}.")
     invalid = [c for c in results.cells if not c.valid]

@@ -15,10 +15,10 @@ import click
 from twinbench.analysis.validity import DEFAULT_SLO
 from twinbench.define import profiles
 from twinbench.define import scenarios as scenario_catalogue
-from twinbench.define.config import load_targets
 from twinbench.define.profiles import Level
 from twinbench.define.targets import BUILTIN_TARGETS, Registry
 from twinbench.errors import UsageError
+from twinbench.inputs import load_targets
 from twinbench.results.model import Slo
 from twinbench.results.store import new_run_id
 from twinbench.run.cpus import available_cpus, check_available, format_cpu_list, parse_cpu_list

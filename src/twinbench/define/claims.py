@@ -1,10 +1,10 @@
-"""The claims ledger as data: docs/claims.toml parsed into frozen dataclasses.
+"""The claims ledger as data: claims.toml (twinbench/data/) parsed into frozen dataclasses.
 
 A claim keeps its stable id, wording and source exactly as the migration plan gave them;
 its checks say what twinbench measures to judge it (twinbench.analysis.verdicts judges them), and
 `measuring_command` names the run that would measure a check this run has no data for.
 Scenario names are checked against the catalogue when parsing: a typo fails loudly instead
-of turning into "no data". Pure: reading the file is `twinbench.report.build.load_claims`.
+of turning into "no data". Pure: reading the file is `twinbench.inputs.load_claims`.
 """
 
 from __future__ import annotations
@@ -20,45 +20,7 @@ from twinbench.define import scenarios as scenario_catalogue
 from twinbench.define.profiles import Level
 from twinbench.define.targets import App, default_registry
 from twinbench.errors import UsageError
-
-
-class Metric(enum.Enum):
-    """A figure the report can put against a claim. Value: (name, unit, higher is better)."""
-
-    THROUGHPUT = "throughput"  # successful requests (or messages) per second, peak over load
-    P50 = "p50"  # latency percentiles in ms, from the raw HdrHistograms
-    P90 = "p90"
-    P95 = "p95"
-    P99 = "p99"
-    P999 = "p99.9"
-    CPU = "cpu"  # server CPU µs per request
-    MEMORY = "memory"  # resident memory of all server processes, MB
-    # Highest load level that met the SLO, in the scenario's figure: users (closed ladders),
-    # req/s (open ladders), requests in flight (the slow upstream: Merit.INFLIGHT).
-    CAPACITY = "capacity"
-
-    @property
-    def unit(self) -> str:
-        return _UNITS[self]
-
-    @property
-    def is_latency(self) -> bool:
-        return self in LATENCY_METRICS
-
-    @property
-    def quantile(self) -> float | None:
-        """The latency quantile in percent (50.0 for P50), None for other metrics."""
-        return float(self.value[1:]) if self.is_latency else None
-
-
-LATENCY_METRICS = frozenset({Metric.P50, Metric.P90, Metric.P95, Metric.P99, Metric.P999})
-_UNITS = {
-    Metric.THROUGHPUT: "req/s",
-    Metric.CPU: "µs/req",
-    Metric.MEMORY: "MB",
-    Metric.CAPACITY: "capacity",
-    **dict.fromkeys(LATENCY_METRICS, "ms"),
-}
+from twinbench.results.metrics import Better, Metric
 
 
 class CheckKind(enum.Enum):
@@ -67,11 +29,6 @@ class CheckKind(enum.Enum):
     # Not measurable over HTTP: the run's in-process micro-benchmarks (micro.json), baseline
     # time / candidate time must reach `factor`.
     MICRO = "micro"
-
-
-class Better(enum.Enum):
-    HIGHER = "higher"
-    LOWER = "lower"
 
 
 @dataclass(frozen=True)
@@ -114,6 +71,13 @@ def _enum(cls: type[enum.Enum], raw: Any, where: str) -> Any:
         raise UsageError(f"{where}: {raw!r} is not one of {known}") from None
 
 
+def _metric(raw: Any, where: str) -> Metric:
+    try:
+        return Metric.parse(str(raw))
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
 def _float(raw: Mapping[str, Any], key: str, where: str) -> float | None:
     value = raw.get(key)
     if value is None:
@@ -125,12 +89,19 @@ def _float(raw: Mapping[str, Any], key: str, where: str) -> float | None:
 
 def _check(raw: Mapping[str, Any], where: str) -> Check:
     kind = _enum(CheckKind, raw.get("kind"), f"{where}.kind")
+    metric = _metric(raw["metric"], f"{where}.metric") if "metric" in raw else None
+    # A check's direction is its metric's (faster, fewer µs); `better` may say it anyway.
+    default = (
+        metric.better
+        if metric is not None and metric.better is not Better.NEITHER
+        else (Better.HIGHER)
+    )
     check = Check(
         what=str(raw.get("what", "")),
         kind=kind,
         scenario=raw.get("scenario"),
-        metric=_enum(Metric, raw["metric"], f"{where}.metric") if "metric" in raw else None,
-        better=_enum(Better, raw.get("better", "higher"), f"{where}.better"),
+        metric=metric,
+        better=_enum(Better, raw["better"], f"{where}.better") if "better" in raw else default,
         factor=_float(raw, "factor", where),
         below=_float(raw, "below", where),
         min_load=_float(raw, "min_load", where),

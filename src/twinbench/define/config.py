@@ -17,13 +17,13 @@ access_log_args = ["--access-logfile", "-"]           # optional
 ```
 
 Every mistake is a UsageError naming the file and the key, so the CLI prints one line.
+Pure: twinbench.inputs reads the file.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 from twinbench.define.targets import App, Feature, Server, Target, WorkerModel
@@ -113,11 +113,10 @@ def _target(raw: Any, where: str, source: str) -> Target:
     )
 
 
-def load_targets(path: Path) -> tuple[Target, ...]:
+def parse_targets(text: str, path: str) -> tuple[Target, ...]:
+    """The [[target]] tables of a config file's text; `path` names it in every message."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--config {path}: cannot read it ({exc.strerror})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - {"target"})
@@ -126,4 +125,4 @@ def load_targets(path: Path) -> tuple[Target, ...]:
     raw_targets = data.get("target", [])
     if not isinstance(raw_targets, list) or not raw_targets:
         raise UsageError(f"{path}: no [[target]] tables")
-    return tuple(_target(t, f"{path}: target[{i}]", str(path)) for i, t in enumerate(raw_targets))
+    return tuple(_target(t, f"{path}: target[{i}]", path) for i, t in enumerate(raw_targets))

@@ -16,25 +16,7 @@ from dataclasses import dataclass, field
 
 from twinbench.define.targets import Feature
 from twinbench.errors import UsageError
-
-
-class Merit(enum.Enum):
-    """The figure of merit, as (metric in metrics.csv, whether higher is better)."""
-
-    THROUGHPUT = ("throughput", True)
-    LATENCY_P99 = ("latency_p99", False)
-    CPU_PER_REQUEST = ("cpu_per_request", False)
-    MEM_PER_CONNECTION = ("mem_per_connection", False)
-    # Requests in flight held at the highest load level within the SLO (capacity).
-    INFLIGHT = ("inflight", True)
-
-    @property
-    def metric(self) -> str:
-        return self.value[0]
-
-    @property
-    def higher_is_better(self) -> bool:
-        return self.value[1]
+from twinbench.results.metrics import Metric
 
 
 class SloRule(enum.Enum):
@@ -70,7 +52,7 @@ class Scenario:
     # `json.py` would shadow the standard library's json inside Locust (loadtests/README.md).
     locustfile: str
     feature: Feature
-    merit: Merit
+    merit: Metric  # the figure of merit: the one number a report leads with
     description: str
     params: Mapping[str, ParamValue] = field(default_factory=dict)  # the plan's "params"
     # Some scenarios need every client on one worker process (broadcast audiences are
@@ -91,24 +73,24 @@ class Scenario:
 _T = Feature.TECHEMPOWER
 
 CATALOGUE: tuple[Scenario, ...] = (
-    Scenario("json", "json_serialization.py", _T, Merit.THROUGHPUT, "GET /json: serialization"),
-    Scenario("plaintext", "plaintext.py", _T, Merit.THROUGHPUT, "GET /plaintext: the floor"),
-    Scenario("db", "db.py", _T, Merit.THROUGHPUT, "GET /db: one random row"),
-    Scenario("queries", "queries.py", _T, Merit.THROUGHPUT, "GET /queries?queries=20"),
-    Scenario("fortunes", "fortunes.py", _T, Merit.THROUGHPUT, "GET /fortunes: Jinja2 template"),
-    Scenario("updates", "updates.py", _T, Merit.THROUGHPUT, "GET /updates?queries=5: writes"),
+    Scenario("json", "json_serialization.py", _T, Metric.THROUGHPUT, "GET /json: serialization"),
+    Scenario("plaintext", "plaintext.py", _T, Metric.THROUGHPUT, "GET /plaintext: the floor"),
+    Scenario("db", "db.py", _T, Metric.THROUGHPUT, "GET /db: one random row"),
+    Scenario("queries", "queries.py", _T, Metric.THROUGHPUT, "GET /queries?queries=20"),
+    Scenario("fortunes", "fortunes.py", _T, Metric.THROUGHPUT, "GET /fortunes: Jinja2 template"),
+    Scenario("updates", "updates.py", _T, Metric.THROUGHPUT, "GET /updates?queries=5: writes"),
     Scenario(
         "api",
         "api.py",
         Feature.API,
-        Merit.THROUGHPUT,
+        Metric.THROUGHPUT,
         "JSON API mix: create, read, list, update, delete, with Pydantic validation",
     ),
     Scenario(
         "upstream",
         "upstream.py",
         Feature.UPSTREAM,
-        Merit.INFLIGHT,
+        Metric.INFLIGHT,
         "GET /api/upstream?ms=M, waits of 50, 500 and 2,000 ms mixed: a slow external API",
         params={"upstream_ms": "50,500,2000"},
         slo_rule=SloRule.P99_OVER_WAIT,
@@ -117,7 +99,7 @@ CATALOGUE: tuple[Scenario, ...] = (
         "cpu",
         "cpu.py",
         Feature.CPU,
-        Merit.CPU_PER_REQUEST,
+        Metric.CPU_PER_REQUEST,
         "GET /api/cpu: CPU-bound work in the request handler",
     ),
     Scenario(
@@ -126,7 +108,7 @@ CATALOGUE: tuple[Scenario, ...] = (
         Feature.SSE,
         # Time to first event, not memory per stream: a server that queues streams it cannot
         # hold (sync workers) has little memory per stream and a long wait before it.
-        Merit.LATENCY_P99,
+        Metric.LATENCY_P99,
         "Server-sent event streams held open: memory and latency per event",
         params={"sse_events": 5, "sse_interval_ms": 50},  # 250 ms streams fit short windows
         connections=True,
@@ -137,7 +119,7 @@ CATALOGUE: tuple[Scenario, ...] = (
         "ws_echo",
         "ws_echo.py",
         Feature.WEBSOCKET,
-        Merit.LATENCY_P99,
+        Metric.LATENCY_P99,
         "WebSocket echo round trips on held connections",
         connections=True,
         main_request="ws-echo rtt",
@@ -147,7 +129,7 @@ CATALOGUE: tuple[Scenario, ...] = (
         "ws_connect",
         "ws_connect.py",
         Feature.WEBSOCKET,
-        Merit.THROUGHPUT,
+        Metric.THROUGHPUT,
         "New WebSocket connections per second: handshake, one echo, close",
         main_request="ws connect",
         open_model=False,
@@ -156,7 +138,7 @@ CATALOGUE: tuple[Scenario, ...] = (
         "ws_broadcast",
         "ws_broadcast.py",
         Feature.WEBSOCKET,
-        Merit.LATENCY_P99,
+        Metric.LATENCY_P99,
         "WebSocket fan-out to every client of one worker process",
         workers=1,
         connections=True,

@@ -14,23 +14,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from twinbench import packaged
-from twinbench.define.claims import Claim, parse_claims
 from twinbench.errors import UsageError
+from twinbench.inputs import load_claims
 from twinbench.report.model import ReportModel, build_model
 from twinbench.report.render import render
 from twinbench.results.model import RunResults
 from twinbench.results.store import load_histograms, load_run
-
-
-def load_claims(path: Path | None = None) -> tuple[Claim, ...]:
-    """The claims ledger at `path`, or the seed claims that ship with twinbench."""
-    path = path or packaged.claims_ledger()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the claims ledger {path}: {exc.strerror}") from exc
-    return parse_claims(text, str(path))
 
 
 def load_with_histograms(path: str | Path) -> RunResults:

@@ -1,5 +1,8 @@
 """Everything the HTML report shows, computed from loaded runs. Pure: no I/O.
 
+The figures come from the analysis core (one RunIndex per run, built once by
+analysis.derive.analyse); this module arranges them into views the template renders.
+
 One or more runs (oldest first): each gets its headline, cell list and configuration; the
 latest gets the charts, capacities and claims; with two or more runs the first and last are
 compared (deltas), and the configuration of both is shown with what changed between them.
@@ -11,59 +14,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twinbench.analysis import histograms as latency
-from twinbench.analysis.ceiling import (
-    CapacityFigure,
-    CapacityKind,
-    LoaderCeiling,
-    capacity_figures,
-    loader_ceiling,
-    loader_ceilings,
-)
-from twinbench.analysis.headline import (
-    COLUMNS,
-    MB,
-    Column,
-    HeadlineRow,
-    RunIndex,
-    headline,
-    target_config_text,
-    why_not_valid,
-)
-from twinbench.analysis.headline import load_label as cell_load_label
-from twinbench.analysis.headline import load_of as cell_load
-from twinbench.analysis.stats import DEFAULT_RESAMPLES, RatioCI, ratio_ci
-from twinbench.analysis.verdicts import (
-    Bound,
-    CheckOutcome,
-    ClaimOutcome,
-    Figure,
-    MicroFigure,
-    judge_check,
-    judge_claim,
-    judge_micro,
-)
-from twinbench.define.claims import Check, CheckKind, Claim, Metric
-from twinbench.define.targets import App
+from twinbench.analysis.capacity import CapacityFigure
+from twinbench.analysis.ceiling import LoaderCeiling, loader_ceiling, loader_ceilings
+from twinbench.analysis.compare import Delta, deltas
+from twinbench.analysis.derive import analyse
+from twinbench.analysis.figures import judge_claims
+from twinbench.analysis.headline import HeadlineRow, headline
+from twinbench.analysis.index import RunIndex, load_label, target_config_text
+from twinbench.analysis.stats import DEFAULT_RESAMPLES
+from twinbench.analysis.verdicts import ClaimOutcome
+from twinbench.define.claims import Claim
 from twinbench.report.sections import Chart, ScenarioCharts, capacity_charts, scenario_charts
-from twinbench.results.model import (
-    CellConfig,
-    CellResult,
-    CellStatus,
-    LoadModel,
-    RunInfo,
-    RunResults,
-)
+from twinbench.results.metrics import Metric
+from twinbench.results.model import CellConfig, CellResult, CellStatus, RunInfo, RunResults
 
-_METRIC_KEYS = {
-    Metric.THROUGHPUT: "throughput",
-    Metric.P50: "latency_p50",
-    Metric.P90: "latency_p90",
-    Metric.P99: "latency_p99",
-    Metric.P999: "latency_p999",
-    Metric.CPU: "cpu_per_request",
-    Metric.MEMORY: "target_rss_max",
-}
 NOT_RUN = "not run"  # a planned cell without a cells.jsonl line
 
 
@@ -123,17 +87,6 @@ class RunView:
 
 
 @dataclass(frozen=True)
-class Delta:
-    scenario: str
-    target: str
-    column: Column
-    before: float
-    after: float
-    ci: RatioCI | None  # after / before
-    load: str
-
-
-@dataclass(frozen=True)
 class ConfigRow:
     """One line of the configuration table: its value in each run, oldest first."""
 
@@ -163,129 +116,6 @@ class ReportModel:
         return self.runs[-1]
 
 
-def _p95_repeats(index: RunIndex, scenario: str, cells: Sequence[CellResult]) -> tuple[float, ...]:
-    request = index.request_for(scenario)
-    out = []
-    for c in cells:
-        enc = index.results.histograms.get(c.cell_id, {}).get(request)
-        if enc is not None:
-            out.append(latency.merged([enc]).percentile_ms(95.0))
-    return tuple(out)
-
-
-def _capacity_figures(index: RunIndex, scenario: str) -> list[Figure]:
-    """Capacity in the scenario's figure; a target that missed the lowest level is a bound."""
-    out = []
-    for cap in capacity_figures(index.results):
-        app = index.app_of(cap.target)
-        if cap.scenario != scenario or cap.value is None or app is None:
-            continue
-        config = target_config_text(index.results, cap.target)
-        config += f", {cap.text}"
-        if cap.kind is CapacityKind.HELD:
-            out.append(Figure(cap.target, app, cap.repeats, config, exact=cap.exact, unit=cap.unit))
-        elif cap.kind is CapacityKind.BELOW:
-            bound = Bound.BELOW
-            out.append(Figure(cap.target, app, (cap.value,), config, None, bound, True, cap.unit))
-    return out
-
-
-def figures_for(index: RunIndex, scenario: str, metric: Metric) -> list[Figure]:
-    """Valid figures of one metric: per load level, or peak (load None) for throughput."""
-    results = index.results
-    if metric is Metric.CAPACITY:
-        return _capacity_figures(index, scenario)
-    out: list[Figure] = []
-    for target in index.targets_of(scenario):
-        app = index.app_of(target)
-        if app not in (App.FLASK, App.FASTAPI):
-            continue
-        config = target_config_text(results, target)
-        per_level = []
-        for level in index.valid_levels(scenario, target):
-            cells = [c for c in index.per_level(scenario, target)[level] if c.valid]
-            if metric is Metric.P95:
-                reps = _p95_repeats(index, scenario, cells)
-            else:
-                scale = MB if metric is Metric.MEMORY else 1.0
-                key = _METRIC_KEYS[metric]
-                reps = tuple(v / scale for v in index.repeats(scenario, target, level, key))
-            if reps:
-                per_level.append(Figure(target, app, reps, config, cell_load(cells[0])))
-        if metric is Metric.THROUGHPUT and per_level:
-            peak = max(per_level, key=lambda f: f.value)
-            load = f"{peak.load:g}" if peak.load is not None else "?"
-            out.append(Figure(target, app, peak.repeats, f"{config}, peak at {load}"))
-        else:
-            out.extend(per_level)
-    return out
-
-
-def _absent(results: RunResults, scenario: str, metric: Metric) -> str:
-    """Why a scenario that ran gave no (or one-sided) figures: its cells' statuses and reasons,
-    counted; for a capacity, that it ran without a ladder or which targets stayed unknown."""
-    cells = [c for c in results.cells if c.config.scenario == scenario]
-    if not cells:
-        return ""
-    if metric is Metric.CAPACITY:
-        if not any(c.config.model is LoadModel.STEP for c in cells):
-            return f"scenario `{scenario}` ran at one load level: a capacity needs a ladder"
-        unknown = [
-            f"{f.target} unknown ({f.reason})"
-            for f in capacity_figures(results)
-            if f.scenario == scenario and f.kind is CapacityKind.UNKNOWN
-        ]
-        if unknown:
-            return "; ".join(unknown)
-    why = why_not_valid(cells)
-    return f"scenario `{scenario}` ran; cells not counted: {why}" if why else ""
-
-
-def micro_config(results: RunResults) -> str:
-    micro = results.micro
-    if micro is None:
-        return ""
-    cpus = ",".join(map(str, micro.cpus)) or "unpinned"
-    rounds = {len(b.round_us) for b in micro.benchmarks}
-    per = "/".join(str(n) for n in sorted(rounds))
-    pyd = results.run.packages.get("pydantic", "?")
-    m = results.run.machine
-    return (
-        f"{per} timed rounds of {micro.batch:,} operations each, pinned to CPU {cpus}, "
-        f"pydantic {pyd}, {m.cpu_model} ({m.logical_cpus} CPUs), commit {results.run.git.commit}"
-    )
-
-
-def _judge_micro(check: Check, results: RunResults) -> CheckOutcome:
-    figures = {}
-    if results.micro is not None:
-        figures = {
-            b.name: MicroFigure(b.name, b.description, tuple(b.round_us))
-            for b in results.micro.benchmarks
-            if b.round_us
-        }
-    return judge_micro(check, figures, micro_config(results))
-
-
-def judge_claims(claims: Sequence[Claim], results: RunResults) -> tuple[ClaimOutcome, ...]:
-    index = RunIndex(results)
-    out = []
-    for claim in claims:
-        outcomes = []
-        for check in claim.checks:
-            if check.kind is CheckKind.MICRO:
-                outcomes.append(_judge_micro(check, results))
-                continue
-            figs: list[Figure] = []
-            absent = ""
-            if check.scenario and check.metric:
-                figs = figures_for(index, check.scenario, check.metric)
-                absent = _absent(results, check.scenario, check.metric)
-            outcomes.append(judge_check(check, figs, absent))
-        out.append(judge_claim(claim, outcomes))
-    return tuple(out)
-
-
 def _cells(index: RunIndex) -> tuple[CellView, ...]:
     """Every planned cell in run order, then any result the plan does not list: nothing of
     the folder is left out, and a planned cell the run never finished says so."""
@@ -296,9 +126,9 @@ def _cells(index: RunIndex) -> tuple[CellView, ...]:
     for cfg in [*planned, *extra]:
         cell = results.get(cfg.cell_id)
         request = index.request_for(cfg.scenario)
-        tput = index.value(cell, "throughput", request) if cell else None
-        p99 = index.value(cell, "latency_p99", request) if cell else None
-        out.append(CellView(cfg, cell, cell_load_label(cfg), tput, p99))
+        tput = index.value(cell, Metric.THROUGHPUT, request) if cell else None
+        p99 = index.value(cell, Metric.LATENCY_P99, request) if cell else None
+        out.append(CellView(cfg, cell, load_label(cfg), tput, p99))
     return tuple(out)
 
 
@@ -306,52 +136,30 @@ def _max(values: Sequence[float]) -> float | None:
     return max(values) if values else None
 
 
-def run_view(results: RunResults, with_charts: bool = True) -> RunView:
-    index = RunIndex(results)
+def run_view(index: RunIndex, with_charts: bool = True) -> RunView:
+    results = index.results
     targets = tuple(
         TargetView(t.name, t.app, t.label, target_config_text(results, t.name), t.description)
         for t in results.run.targets
     )
     valid = [c for c in results.cells if c.valid]
-    loader = [v for c in valid if (v := index.value(c, "loader_cpu_util")) is not None]
-    busy = [v for c in valid if (v := index.value(c, "loader_cpus_busy")) is not None]
-    scenarios = [s for s in index.scenarios() if index.targets_of(s)]
-    caps = tuple(
-        CapacityView(f, target_config_text(results, f.target)) for f in capacity_figures(results)
-    )
+    loader = [v for c in valid if (v := index.value(c, Metric.LOADER_CPU_UTIL)) is not None]
+    busy = [v for c in valid if (v := index.value(c, Metric.LOADER_CPUS_BUSY)) is not None]
+    scenarios = [s for s in index.scenario_names() if index.targets_of(s)]
+    caps = tuple(CapacityView(f, target_config_text(results, f.target)) for f in index.capacities)
     return RunView(
         results,
-        headline(results),
+        headline(index),
         tuple(scenario_charts(index, s) for s in scenarios) if with_charts else (),
-        capacity_charts(results) if with_charts else (),
+        capacity_charts(index) if with_charts else (),
         caps,
         _cells(index),
         targets,
         _max(loader),
         _max(busy),
-        loader_ceiling(results),
-        loader_ceilings(results),
+        loader_ceiling(index),
+        loader_ceilings(index),
     )
-
-
-def deltas(before: RunResults, after: RunResults) -> tuple[Delta, ...]:
-    """Each target × scenario in both runs, at the highest level valid in both."""
-    a, b = RunIndex(before), RunIndex(after)
-    out = []
-    for scenario in b.scenarios():
-        for target in b.targets_of(scenario):
-            common = set(a.valid_levels(scenario, target)) & set(b.valid_levels(scenario, target))
-            if not common:
-                continue
-            level = max(common)
-            load = cell_load_label(b.per_level(scenario, target)[level][0])
-            for col in COLUMNS:
-                x = [v / col.scale for v in a.repeats(scenario, target, level, col.key)]
-                y = [v / col.scale for v in b.repeats(scenario, target, level, col.key)]
-                if x and y:
-                    mean_x, mean_y = sum(x) / len(x), sum(y) / len(y)
-                    out.append(Delta(scenario, target, col, mean_x, mean_y, ratio_ci(y, x), load))
-    return tuple(out)
 
 
 _IDENTITY = frozenset({"run", "started", "command"})
@@ -420,15 +228,17 @@ def build_model(
 ) -> ReportModel:
     if not runs:
         raise ValueError("a report needs at least one run")
+    indexes = [analyse(r) for r in runs]  # each run's derived data, once
     # Charts only for the run they are shown for (the latest): the others cost time unseen.
-    views = tuple(run_view(r, with_charts and i == len(runs) - 1) for i, r in enumerate(runs))
+    last = len(runs) - 1
+    views = tuple(run_view(ix, with_charts and i == last) for i, ix in enumerate(indexes))
     n = runs[-1].run.repeats
     return ReportModel(
         title or f"twinbench report: {runs[-1].run.run_id}",
         generated_utc,
         views,
-        judge_claims(claims, runs[-1]),
-        deltas(runs[0], runs[-1]) if len(runs) > 1 else (),
+        judge_claims(claims, indexes[-1]),
+        deltas(indexes[0], indexes[-1]) if len(runs) > 1 else (),
         config_rows([r.run for r in runs]),
         math.comb(2 * n - 1, n) if n > 0 else 0,
     )

@@ -16,7 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from twinbench import packaged
-from twinbench.analysis.ceiling import CapacityKind
+from twinbench.analysis.capacity import CapacityKind
 from twinbench.analysis.stats import RatioCI, format_ratio
 from twinbench.analysis.verdicts import MICRO_LABEL, Verdict
 from twinbench.define.claims import CheckKind

@@ -1,4 +1,4 @@
-"""The report's charts for one run, scenario by scenario: data → twinbench.report.charts SVG. Pure.
+"""The report's charts for one run, scenario by scenario: data → report.charts SVG. Pure.
 
 Latency charts come from the raw histograms (`RunResults.histograms`: cell id → request name
 → base64 HdrHistogram, "total" included), merged exactly over a level's valid repeats.
@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from twinbench.analysis import histograms as latency
-from twinbench.analysis.ceiling import CapacityFigure, CapacityKind, capacity_figures
-from twinbench.analysis.headline import MB, RunIndex, load_of, why_not_valid
+from twinbench.analysis import histograms
+from twinbench.analysis.capacity import CapacityFigure, CapacityKind
+from twinbench.analysis.index import RunIndex, load_of
+from twinbench.analysis.validity import why_not_valid
 from twinbench.define.targets import App
 from twinbench.report import charts
 from twinbench.report.charts import Bar, Series
+from twinbench.results.metrics import Metric
 from twinbench.results.model import CellResult, Driver, RunResults
 
+MEMORY_SCALE = Metric.TARGET_RSS_MAX.scale
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
 
 
@@ -42,9 +45,11 @@ def _hist_of(results: RunResults, cell: CellResult, request: str) -> str | None:
     return None
 
 
-def _merged(results: RunResults, cells: Sequence[CellResult], request: str) -> latency.Distribution:
+def _merged(
+    results: RunResults, cells: Sequence[CellResult], request: str
+) -> histograms.Distribution:
     encoded = [h for c in cells if (h := _hist_of(results, c, request)) is not None]
-    return latency.merged(encoded)
+    return histograms.merged(encoded)
 
 
 def _is_flask(index: RunIndex, target: str) -> bool:
@@ -100,7 +105,7 @@ def throughput_chart(index: RunIndex, scenario: str) -> Chart:
     request = index.request_for(scenario)
 
     def tput(cells: Sequence[CellResult]) -> float | None:
-        vals = [v for c in cells if (v := index.value(c, "throughput", request)) is not None]
+        vals = [v for c in cells if (v := index.value(c, Metric.THROUGHPUT, request)) is not None]
         return _mean(vals)
 
     series = _load_series(index, scenario, tput)
@@ -252,7 +257,7 @@ def scenario_charts(index: RunIndex, scenario: str) -> ScenarioCharts:
         percentile_chart(index, scenario),
         *(cdfs or [cdf_chart(index, scenario)]),
         bar_metric_chart(index, scenario, "cpu_per_request", cpu_title, "µs/req"),
-        bar_metric_chart(index, scenario, "target_rss_max", "peak memory", "MB", MB),
+        bar_metric_chart(index, scenario, "target_rss_max", "peak memory", "MB", MEMORY_SCALE),
     ]
     kind = "ws" if scenario.startswith("ws_") else scenario
     for metric, title, unit, scale in _STREAM_BARS.get(kind, ()):
@@ -276,10 +281,9 @@ def capacity_bar(cap: CapacityFigure, flask: bool) -> Bar:
     return Bar(cap.target, 0.0, flask, invalid=True, note=cap.text)
 
 
-def capacity_charts(results: RunResults) -> tuple[Chart, ...]:
+def capacity_charts(index: RunIndex) -> tuple[Chart, ...]:
     """Per step scenario: each target's capacity at the SLO, in the scenario's figure."""
-    index = RunIndex(results)
-    caps = capacity_figures(results)
+    caps = index.capacities
     out = []
     for scenario in dict.fromkeys(c.scenario for c in caps):
         mine = [c for c in caps if c.scenario == scenario]

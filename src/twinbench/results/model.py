@@ -1,8 +1,9 @@
-"""Everything a run stores, as frozen dataclasses, plus a generic JSON codec for them. Pure.
+"""Everything a run stores, as frozen dataclasses. Pure.
 
 The results directory (docs/results-format.md) holds these records as JSON; `store.load_run`
-turns them back into these classes, so a report never handles loose dicts. Bump
-SCHEMA_VERSION whenever a stored field changes meaning or disappears.
+turns them back into these classes (older schemas upgraded on read: results.upgrade), so a
+report never handles loose dicts. Bump SCHEMA_VERSION whenever a stored field changes, and
+teach results.upgrade to bring the previous version's files up to it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Re-exported: readers of results files decode them with these.
+from twinbench.define.scenarios import Scenario
 from twinbench.results.codec import from_json as from_json
 from twinbench.results.codec import to_json as to_json
 
 # 2: Capacity.inflight and Capacity.slo; micro.json; the `inflight`, `events_per_s`,
 # `messages_per_s` metrics; per-request figures of SSE/WS cells counted on the scenario's
 # main request (`Scenario.main_request`).
-SCHEMA_VERSION = 2
+# 3: RunInfo.scenario_defs (each scenario as run: its locustfile, figure of merit, main
+# request, SLO rule), CellResult.reason_kind (the reason's kind as an enum, no longer parsed
+# back from the text).
+SCHEMA_VERSION = 3
 
 
 class CellStatus(enum.Enum):
@@ -29,6 +34,40 @@ class CellStatus(enum.Enum):
         "unsupported"  # the target cannot serve the scenario's feature (registry's reason)
     )
     SKIPPED = "skipped"  # never run: the run's time limit was reached
+
+
+class ReasonKind(enum.Enum):
+    """Why a cell is not OK, as a closed set; the cell's `reason` is the sentence that starts
+    with it ("load-generator-bound: Locust kept its CPU 97 % busy"). docs/results-format.md."""
+
+    LOAD_GENERATOR_BOUND = "load-generator-bound"  # invalid: Locust, not the target, was the limit
+    TARGET_BACKLOGGED = "target-backlogged"  # invalid: still answering an earlier phase's queue
+    SPAWN_SHORT = "spawn-short"  # invalid: not every user was running when the window opened
+    NO_REQUESTS = "no-requests"  # invalid: nothing completed in the window
+    CONNECTIONS_NOT_HELD = "connections-not-held"  # invalid: the target refused to hold them
+    TARGET_CPUS_SHARED = "target-cpus-shared"  # invalid: another target restarted on its CPUs
+    TARGET_DIED = "target-died"  # failed: the server exited during the cell
+    START_FAILED = "start-failed"  # failed: the server never became healthy
+    NO_OUTPUT = "no-output"  # failed: Locust wrote no line for the phase
+    LOCUST_EXITED = "locust-exited"  # failed: Locust ended before the phase
+    LOCUST_TIMEOUT = "locust-timeout"  # failed: Locust ran far past the plan's length
+    TIME_LIMIT = "time-limit"  # skipped: --max-seconds came first
+    UNSUPPORTED = "unsupported"  # the target cannot serve the scenario (registry's reason)
+
+    def reason(self, detail: str) -> str:
+        """The stored sentence: "<kind>: <detail>" (unsupported: the registry's own words)."""
+        return detail if self is ReasonKind.UNSUPPORTED else f"{self.value}: {detail}"
+
+    @property
+    def target_caused(self) -> bool:
+        """The target's own doing (it completed nothing, was still draining, or died): such a
+        cell at a ladder's lowest level shows the target could not hold that level."""
+        return self in _TARGET_CAUSED
+
+
+_TARGET_CAUSED = frozenset(
+    {ReasonKind.NO_REQUESTS, ReasonKind.TARGET_BACKLOGGED, ReasonKind.TARGET_DIED}
+)
 
 
 class LoadModel(enum.Enum):
@@ -137,8 +176,11 @@ class RunInfo:
     max_seconds: float
     repeats: int
     targets: tuple[TargetConfig, ...]
-    scenarios: tuple[str, ...]
+    scenarios: tuple[str, ...]  # in run order
     cells: tuple[CellConfig, ...]
+    # What each scenario was (the analysis reads these, never the catalogue of the version
+    # that reads the folder); schema 2 folders get the catalogue's on read.
+    scenario_defs: tuple[Scenario, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +226,7 @@ class CellResult:
     open: OpenLoad | None
     errors: Mapping[str, int]  # failure message → count
     finished_utc: str
+    reason_kind: ReasonKind | None = None  # None when OK
 
     @property
     def valid(self) -> bool:
@@ -209,7 +252,7 @@ class MetricRow:
     rate: float | None
     repeat: int
     request: str  # "total" or a Locust request name
-    metric: str  # see METRIC_UNITS
+    metric: str  # a results.metrics.Metric value, or a locustfile's gauge_/counter_ name
     value: float | None  # None (empty in the CSV) when the cell measured nothing
     unit: str
     status: str
@@ -289,34 +332,3 @@ class RunResults:
                 return c
         raise KeyError(cell_id)
 
-
-# metric name → unit. Latencies come from HdrHistograms (µs resolution), never Locust's stats.
-METRIC_UNITS: Mapping[str, str] = {
-    "requests": "count",
-    "failures": "count",
-    "error_rate": "ratio",
-    "throughput": "rps",
-    "latency_p50": "ms",
-    "latency_p90": "ms",
-    "latency_p99": "ms",
-    "latency_p999": "ms",
-    "latency_max": "ms",
-    "latency_mean": "ms",
-    "target_cpu": "s",
-    "target_cpu_util": "ratio",
-    "cpu_per_request": "us",
-    "target_rss_max": "bytes",
-    "mem_per_connection": "bytes",
-    "loader_cpu_util": "ratio",
-    "loader_cpus_busy": "ratio",
-    "open_intended": "count",
-    "open_sent": "count",
-    "open_late": "count",
-    "open_dropped": "count",
-    "send_rate_ratio": "ratio",
-    "inflight": "count",
-    "settle_wait": "s",
-    "events_per_s": "rps",
-    "messages_per_s": "rps",
-    "connects_per_s": "rps",
-}

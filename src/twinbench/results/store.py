@@ -1,4 +1,5 @@
-"""The results directory: append-only, crash-safe writing, and `load_run` for reading it back.
+"""The results directory: append-only, crash-safe writing, and `load_run` for reading it back
+(older schemas upgraded on read by results.upgrade; the files themselves are never rewritten).
 
 Layout and rules: docs/results-format.md. The `cells.jsonl` line is each cell's commit
 point: it is written after the cell's histograms and metric rows, so a reader that keeps only
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from twinbench.errors import UsageError
+from twinbench.results import upgrade
 from twinbench.results.model import (
     SCHEMA_VERSION,
     CellResult,
@@ -186,13 +188,18 @@ def load_run(path: str | Path) -> RunResults:
         run_raw = json.loads((root / RUN_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"{root} is not a twinbench results folder ({exc})") from None
-    if run_raw.get("schema_version") != SCHEMA_VERSION:
+    written = run_raw.get("schema_version")
+    if not upgrade.readable(written):
         raise UsageError(
-            f"{root}: results schema {run_raw.get('schema_version')}, "
-            f"this twinbench reads {SCHEMA_VERSION}"
+            f"{root}: results schema {written}, this twinbench reads "
+            f"{upgrade.OLDEST} to {SCHEMA_VERSION} (a newer twinbench wrote it?)"
         )
-    run = from_json(RunInfo, run_raw)
-    cells = tuple(from_json(CellResult, r) for r in _read_jsonl(root / CELLS_FILE))
+    assert isinstance(written, int)
+    run = from_json(RunInfo, upgrade.upgrade_run(run_raw))
+    cells = tuple(
+        from_json(CellResult, upgrade.upgrade_cell(r, written))
+        for r in _read_jsonl(root / CELLS_FILE)
+    )
     ids = {c.cell_id for c in cells}
     summary = None
     if (root / COMPLETE_FILE).exists():

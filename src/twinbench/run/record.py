@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from twinbench.analysis import hist
-from twinbench.analysis.validity import Verdict
+from twinbench.analysis import histograms as hist
+from twinbench.analysis.validity import CellVerdict
 from twinbench.define.scenarios import Scenario
+from twinbench.results.metrics import dynamic_unit
 from twinbench.results.model import (
-    METRIC_UNITS,
     CellConfig,
     CellResult,
     CellStatus,
@@ -231,12 +231,6 @@ def connections_held(line: PhaseLine) -> float:
     return max((float(v.get("max", 0.0)) for v in line.gauges.values()), default=0.0)
 
 
-def _unit(metric: str) -> str:
-    if metric.startswith(("gauge_", "counter_")):
-        return "count"
-    return METRIC_UNITS.get(metric, "")
-
-
 def metric_rows(
     run_id: str,
     cfg: CellConfig,
@@ -267,7 +261,7 @@ def metric_rows(
             request=request,
             metric=metric,
             value=value,
-            unit=_unit(metric),
+            unit=dynamic_unit(metric),
             status=status.value,
             valid=status is CellStatus.OK,
             reason=reason,
@@ -276,7 +270,7 @@ def metric_rows(
     ]
 
 
-def measured_result(cfg: CellConfig, line: PhaseLine, verdict: Verdict) -> CellResult:
+def measured_result(cfg: CellConfig, line: PhaseLine, verdict: CellVerdict) -> CellResult:
     reqs = [RequestStats("total", line.total.count, line.total.failures)]
     reqs += [RequestStats(n, c.count, c.failures) for n, c in sorted(line.requests.items())]
     return CellResult(
@@ -284,6 +278,7 @@ def measured_result(cfg: CellConfig, line: PhaseLine, verdict: Verdict) -> CellR
         config=cfg,
         status=verdict.status,
         reason=verdict.reason,
+        reason_kind=verdict.kind,
         stderr_tail="",
         window=line.window,
         loader_processes=line.loader_processes,
@@ -294,14 +289,13 @@ def measured_result(cfg: CellConfig, line: PhaseLine, verdict: Verdict) -> CellR
     )
 
 
-def unmeasured_result(
-    cfg: CellConfig, status: CellStatus, reason: str, stderr_tail: str = ""
-) -> CellResult:
+def unmeasured_result(cfg: CellConfig, verdict: CellVerdict, stderr_tail: str = "") -> CellResult:
     return CellResult(
         cell_id=cfg.cell_id,
         config=cfg,
-        status=status,
-        reason=reason,
+        status=verdict.status,
+        reason=verdict.reason,
+        reason_kind=verdict.kind,
         stderr_tail=stderr_tail,
         window=None,
         loader_processes=0,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twinbench import __version__
-from twinbench.analysis.validity import capacities
+from twinbench.analysis.capacity import capacities
+from twinbench.analysis.index import build_index
 from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
 from twinbench.define.plan import DEFAULT_COST, CostModel, RunPlan, build_plan, estimate_seconds
 from twinbench.define.profiles import Level, Profile
@@ -129,6 +130,7 @@ def run_info(opts: RunOptions, plan: RunPlan, upstream_url: str) -> RunInfo:
         repeats=opts.repeats,
         targets=tuple(_target_config(t, opts) for t in opts.targets),
         scenarios=tuple(s.name for s in opts.scenarios),
+        scenario_defs=tuple(opts.scenarios),
         cells=plan.cells,
     )
 
@@ -291,7 +293,7 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
         elapsed_s=round(time.monotonic() - started, 3),
         stopped_early=stopped_early,
         counts={s.value: counts.get(s.value, 0) for s in CellStatus},
-        capacities=capacities(results.cells, results.metrics, opts.slo),
+        capacities=capacities(build_index(results), opts.slo),
     )
     writer.write_summary(summary)
     return summary

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from twinbench import packaged
-from twinbench.analysis.validity import Observation, Verdict, judge
+from twinbench.analysis.validity import CellVerdict, Observation, judge
 from twinbench.define.plan import SETTLE_S, CostModel, ScenarioPlan, locust_plan
-from twinbench.results.model import CellConfig, CellResult, CellStatus, Driver
+from twinbench.results.model import CellConfig, CellResult, CellStatus, Driver, ReasonKind
 from twinbench.results.store import ResultsWriter
 from twinbench.run import record as cellrec
 from twinbench.run.instances import Outage, Servers
@@ -26,6 +26,16 @@ from twinbench.run.locust import LocustRun
 from twinbench.run.sampler import Sampler
 
 POLL_S = 0.2
+NOT_STARTED = CellVerdict(CellStatus.SKIPPED, ReasonKind.TIME_LIMIT, "not started")
+TIME_LIMIT_REACHED = CellVerdict(
+    CellStatus.SKIPPED, ReasonKind.TIME_LIMIT, "the run's --max-seconds was reached"
+)
+LOCUST_TIMEOUT = CellVerdict(
+    CellStatus.FAILED, ReasonKind.LOCUST_TIMEOUT, "Locust ran far past the plan's length"
+)
+LOCUST_EXITED = CellVerdict(
+    CellStatus.FAILED, ReasonKind.LOCUST_EXITED, "Locust ended before this phase"
+)
 LOCUST_SLACK_S = 30.0  # beyond the plan's expected length before Locust is stopped
 OPEN_DRAIN_ALLOWANCE_S = 3.0  # per open-model phase: in-flight requests finish after a window
 DRAIN_S = 5.0  # a finished Locust gets this long to exit by itself before it is stopped
@@ -61,11 +71,10 @@ class Context:
     draining: list[tuple[LocustRun, float]]  # finished Locust runs left to exit on their own
 
 
-def _write_unmeasured(
-    ctx: Context, cfg: CellConfig, status: CellStatus, reason: str, tail: str = ""
-) -> None:
-    result = cellrec.unmeasured_result(cfg, status, reason, tail)
-    ctx.writer.write_cell(result, cellrec.metric_rows(ctx.run_id, cfg, status, reason, {}), None)
+def _write_unmeasured(ctx: Context, cfg: CellConfig, verdict: CellVerdict, tail: str = "") -> None:
+    result = cellrec.unmeasured_result(cfg, verdict, tail)
+    rows = cellrec.metric_rows(ctx.run_id, cfg, verdict.status, verdict.reason, {})
+    ctx.writer.write_cell(result, rows, None)
     ctx.on_cell(result)
 
 
@@ -99,8 +108,11 @@ class ScenarioRun:
                 _write_unmeasured(
                     ctx,
                     self.pending.pop(cid),
-                    CellStatus.FAILED,
-                    "no-output: Locust wrote no line for this phase (a window's reports were lost)",
+                    CellVerdict(
+                        CellStatus.FAILED,
+                        ReasonKind.NO_OUTPUT,
+                        "Locust wrote no line for this phase (a window's reports were lost)",
+                    ),
                 )
         inst = self.sp.instances[cfg.target]
         w = line.window
@@ -152,9 +164,10 @@ class ScenarioRun:
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:
-            verdict = Verdict(
+            verdict = CellVerdict(
                 CellStatus.INVALID,
-                f"target-cpus-shared: {restart.target} was restarting on the target CPUs",
+                ReasonKind.TARGET_CPUS_SHARED,
+                f"{restart.target} was restarting on the target CPUs",
             )
         result = cellrec.measured_result(cfg, line, verdict)
         if died is not None:
@@ -199,11 +212,15 @@ class ScenarioRun:
         name = sp.scenario.name
         if time.monotonic() >= ctx.deadline:
             for pc in sp.cells:
-                _write_unmeasured(ctx, pc.config, CellStatus.SKIPPED, "time-limit: not started")
+                _write_unmeasured(ctx, pc.config, NOT_STARTED)
             return
         for pc in sp.cells:
             if pc.unsupported:
-                _write_unmeasured(ctx, pc.config, CellStatus.UNSUPPORTED, pc.unsupported)
+                _write_unmeasured(
+                    ctx,
+                    pc.config,
+                    CellVerdict(CellStatus.UNSUPPORTED, ReasonKind.UNSUPPORTED, pc.unsupported),
+                )
         self._stop_stale_servers()
         missing = [i for i in sp.instances.values() if i.key not in ctx.servers.running]
         if missing:
@@ -213,9 +230,8 @@ class ScenarioRun:
         for cfg in sp.runnable:
             if cfg.target in down:
                 err = down[cfg.target]
-                _write_unmeasured(
-                    ctx, cfg, CellStatus.FAILED, f"start-failed: {err}", err.stderr_tail
-                )
+                failed = CellVerdict(CellStatus.FAILED, ReasonKind.START_FAILED, str(err))
+                _write_unmeasured(ctx, cfg, failed, err.stderr_tail)
             else:
                 runnable.append(cfg)
         if not runnable:
@@ -244,7 +260,7 @@ class ScenarioRun:
             master_port=ctx.master_port,
         )
         limit = time.monotonic() + self._expected_s(tuple(runnable)) + LOCUST_SLACK_S
-        stop_reason = ""
+        stopped: CellVerdict | None = None
         finished = False
         ctx.on_note(f"{name}: starting Locust")
         locust.start()
@@ -264,10 +280,10 @@ class ScenarioRun:
                     break
                 now = time.monotonic()
                 if now >= ctx.deadline:
-                    stop_reason = "time-limit: the run's --max-seconds was reached"
+                    stopped = TIME_LIMIT_REACHED
                     break
                 if now >= limit:
-                    stop_reason = "locust-timeout: Locust ran far past the plan's length"
+                    stopped = LOCUST_TIMEOUT
                     break
                 if self.pending:
                     ctx.on_note(f"{name}: {next(iter(self.pending))}")
@@ -284,9 +300,8 @@ class ScenarioRun:
                 locust.stop()
         tail = locust.stderr_tail()
         for cfg in list(self.pending.values()):
-            if stop_reason.startswith("time-limit"):
-                _write_unmeasured(ctx, cfg, CellStatus.SKIPPED, stop_reason)
-            else:
-                why = stop_reason or "locust-exited: Locust ended before this phase"
-                _write_unmeasured(ctx, cfg, CellStatus.FAILED, why, tail)
+            verdict = stopped or LOCUST_EXITED
+            _write_unmeasured(
+                ctx, cfg, verdict, tail if verdict.status is CellStatus.FAILED else ""
+            )
         self.pending.clear()

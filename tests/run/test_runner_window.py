@@ -24,7 +24,7 @@ from twinbench.results.store import load_run
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 USERS = 4
 
 

@@ -11,18 +11,21 @@ import pytest
 from report_html import Element, Page, squash
 from report_synth import MICRO_MEANS, write_synthetic
 
-from twinbench.analysis.headline import RunIndex
+from twinbench.analysis.derive import analyse
+from twinbench.analysis.figures import figures_for
 from twinbench.analysis.histograms import decode
 from twinbench.analysis.stats import format_ratio, ratio_ci
 from twinbench.analysis.verdicts import Bound
-from twinbench.define.claims import Metric, parse_claims
+from twinbench.define.claims import parse_claims
 from twinbench.define.scenarios import get as scenario
-from twinbench.report.build import load_claims, load_with_histograms
-from twinbench.report.model import ReportModel, build_model, figures_for
+from twinbench.inputs import load_claims
+from twinbench.report.build import load_with_histograms
+from twinbench.report.model import ReportModel, build_model
 from twinbench.report.render import code, num, render
+from twinbench.results.metrics import Metric
 from twinbench.results.model import RunResults
 
-RECORDED = Path(__file__).parent / "data" / "quick-postgres"
+RECORDED = Path(__file__).parents[1] / "data" / "quick-postgres"
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def test_significance_cells_say_no_significant_difference_where_the_interval_spa
     for row in model.latest.headline:
         for v in row.values:
             assert v.ci is not None and v.ci.low is not None and v.ci.high is not None
-            cell = _value(rows[row.scenario], v.column.key, "significance")
+            cell = _value(rows[row.scenario], v.metric.value, "significance")
             if v.ci.low <= 1.0 <= v.ci.high:
                 assert squash(cell.text) == "no significant difference"
                 assert cell.attrs["class"] == "ns"  # highlighted
@@ -190,7 +193,7 @@ def test_two_runs_show_deltas(synth: RunResults, tmp_path: Path) -> None:
     d = next(
         d
         for d in model.deltas
-        if (d.scenario, d.target, d.column.key) == ("json", "fastapi-uvicorn", "throughput")
+        if (d.scenario, d.target, d.metric.value) == ("json", "fastapi-uvicorn", "throughput")
     )
     assert d.ci is not None and d.after / d.before == pytest.approx(d.ci.ratio)
     assert d.ci.ratio > 1.3
@@ -225,7 +228,7 @@ def test_code_filter_escapes_first() -> None:
 def test_capacity_chart_and_claim_figures(synth: RunResults, parsed: tuple[str, Page]) -> None:
     html, _ = parsed
     assert 'aria-label="capacity-json"' in html
-    index = RunIndex(synth)
+    index = analyse(synth)
     caps = figures_for(index, "json", Metric.CAPACITY)
     assert sorted((f.target, f.repeats, f.exact, f.bound) for f in caps) == [
         ("fastapi-uvicorn", (16.0,), True, Bound.NONE),
@@ -236,7 +239,7 @@ def test_capacity_chart_and_claim_figures(synth: RunResults, parsed: tuple[str, 
 
 
 def test_p95_claim_figures_come_from_the_histograms(synth: RunResults) -> None:
-    figs = figures_for(RunIndex(synth), "json", Metric.P95)
+    figs = figures_for(analyse(synth), "json", Metric.LATENCY_P95)
     fig = next(f for f in figs if f.target == "fastapi-uvicorn" and f.load == 16)
     expected = tuple(
         decode(synth.histograms[f"json.fastapi-uvicorn.l2.r{r}"]["total"]).get_value_at_percentile(
@@ -249,7 +252,7 @@ def test_p95_claim_figures_come_from_the_histograms(synth: RunResults) -> None:
 
 
 def test_peak_throughput_figure_is_the_best_level(synth: RunResults) -> None:
-    index = RunIndex(synth)
+    index = analyse(synth)
     (fig,) = [
         f for f in figures_for(index, "json", Metric.THROUGHPUT) if f.target == "fastapi-uvicorn"
     ]

@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twinbench.analysis.headline import MB, RunIndex
+from twinbench.analysis.derive import analyse
 from twinbench.report.build import load_with_histograms
 from twinbench.report.charts import INVALID_COLOUR
 from twinbench.report.sections import Chart, capacity_charts, scenario_charts
+from twinbench.results.metrics import MB
 from twinbench.results.model import RunResults
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 RECORDED = (DATA / "quick-sqlite", DATA / "quick-postgres")
 
 # chart id (format: scenario) → what must be in it: the issue's list of required charts.
@@ -40,9 +41,9 @@ REQUIRED_BY_SCENARIO = {
 @pytest.fixture(scope="module", params=RECORDED, ids=lambda p: p.name)
 def recorded(request: pytest.FixtureRequest) -> tuple[RunResults, pd.DataFrame, dict[str, Chart]]:
     results = load_with_histograms(request.param)
-    index = RunIndex(results)
-    made = {c.id: c for s in index.scenarios() for c in scenario_charts(index, s).charts}
-    made.update({c.id: c for c in capacity_charts(results)})
+    index = analyse(results)
+    made = {c.id: c for s in index.scenario_names() for c in scenario_charts(index, s).charts}
+    made.update({c.id: c for c in capacity_charts(index)})
     return results, pd.read_csv(request.param / "metrics.csv"), made
 
 
@@ -107,7 +108,7 @@ def test_a_target_without_valid_cells_is_drawn_grey_with_its_reason(
 ) -> None:
     """CDFs of invalid cells are drawn grey and dotted, never dropped (SSE lag, WS RTT)."""
     results, _, made = recorded
-    index = RunIndex(results)
+    index = analyse(results)
     seen = 0
     for chart_id, chart in made.items():
         if "-cdf-" not in chart_id:

@@ -6,7 +6,7 @@ import dataclasses
 
 from runner_factories import cell_config
 
-from twinbench.analysis import hist
+from twinbench.analysis import histograms as hist
 from twinbench.define import scenarios
 from twinbench.results.model import CellStatus
 from twinbench.run.record import (

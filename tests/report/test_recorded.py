@@ -19,11 +19,11 @@ from report_html import Element, Page, check_interval, parse_ratio, significance
 
 from twinbench.analysis.validity import LOADER_BUSY_LIMIT
 from twinbench.define import scenarios
-from twinbench.define.scenarios import Merit
 from twinbench.report.build import write_report
 from twinbench.report.render import num
+from twinbench.results.metrics import Metric
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BEFORE, AFTER = DATA / "quick-sqlite", DATA / "quick-postgres"
 MEGABYTE = 1e6  # the report's "MB" is decimal, as the plans' "150 MB → 120 MB"
 
@@ -118,7 +118,7 @@ def _score(raw: Raw, scenario: str, target: str) -> float | None:
     """The target's figure of merit, recomputed: peak throughput, lowest p99, or the requests
     in flight held at its capacity (complete.json's level, valid repeats' `inflight`)."""
     merit = scenarios.get(scenario).merit
-    if merit is Merit.INFLIGHT:
+    if merit is Metric.INFLIGHT:
         cap = next(
             c
             for c in raw.summary["capacities"]
@@ -131,7 +131,7 @@ def _score(raw: Raw, scenario: str, target: str) -> float | None:
             (v.load_level == cap["load_level"]) & (v.metric == "inflight") & (v.request == "total")
         ]
         return float(rows.value.mean())
-    metric = "latency_p99" if merit is Merit.LATENCY_P99 else "throughput"
+    metric = "latency_p99" if merit is Metric.LATENCY_P99 else "throughput"
     best = None
     for level in raw.valid_levels(scenario, target):
         if metric == "throughput":

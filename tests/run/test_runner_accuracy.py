@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from runner_support import options
 
-from twinbench.analysis import hist
+from twinbench.analysis import histograms as hist
 from twinbench.define.profiles import Level
 from twinbench.results.model import CellStatus
 from twinbench.results.store import load_histograms, load_run

@@ -14,18 +14,18 @@ from twinbench.define import profiles, scenarios
 from twinbench.define.claims import (
     Check,
     CheckKind,
-    Metric,
     measuring_command,
     parse_claims,
     reaches,
 )
 from twinbench.define.targets import App, default_registry
 from twinbench.errors import UsageError
+from twinbench.inputs import load_claims
 from twinbench.packaged import claims_ledger
-from twinbench.report.build import load_claims
+from twinbench.results.metrics import Metric
 from twinbench.run.micro import CASES
 
-SEED = Path(__file__).parents[1] / "docs" / "seed-claims.md"
+SEED = Path(__file__).parents[2] / "docs" / "seed-claims.md"
 EXPECTED_IDS = [
     "json-rps-5x",
     "p50-5x",
@@ -157,10 +157,10 @@ def test_every_measurable_check_names_scenario_and_metric() -> None:
 
 
 def test_metric_quantile_and_units() -> None:
-    assert Metric.P999.quantile == 99.9
-    assert Metric.P50.quantile == 50.0
+    assert Metric.LATENCY_P999.quantile == 99.9
+    assert Metric.LATENCY_P50.quantile == 50.0
     assert Metric.THROUGHPUT.quantile is None
-    assert Metric.MEMORY.unit == "MB"
+    assert Metric.TARGET_RSS_MAX.shown_unit == "MB"
 
 
 GOOD = """

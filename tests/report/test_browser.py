@@ -20,7 +20,7 @@ from twinbench.report.build import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BEFORE, AFTER = DATA / "quick-sqlite", DATA / "quick-postgres"
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from twinbench.report.build import (
     write_report,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 RECORDED = DATA / "quick-sqlite"
 
 

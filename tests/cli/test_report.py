@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from report_html import squash
 
-from twinbench.analysis.ceiling import capacity_figures
+from twinbench.analysis.derive import analyse
 from twinbench.analysis.headline import headline
 from twinbench.analysis.stats import format_interval
 from twinbench.cli.app import main
@@ -17,7 +17,7 @@ from twinbench.cli.report import short_significance
 from twinbench.report.build import load_with_histograms
 from twinbench.report.render import num
 
-RECORDED = Path(__file__).parent / "data" / "quick-postgres"
+RECORDED = Path(__file__).parents[1] / "data" / "quick-postgres"
 
 
 def test_report_writes_the_file_and_prints_its_path(
@@ -59,7 +59,7 @@ def test_summary_prints_the_recorded_headline_numbers(
     out = _summary(capsys, monkeypatch)
     results = load_with_histograms(RECORDED)
     assert results.run.run_id in out
-    rows = headline(results)
+    rows = headline(analyse(results))
     assert any(r.values for r in rows)
     for row in rows:
         if not row.values:
@@ -68,7 +68,7 @@ def test_summary_prints_the_recorded_headline_numbers(
         block = out.split(f"{row.scenario} at {row.load}", 1)[1]
         assert f"Flask: {row.flask_target} ({row.flask_config})" in squash(block)
         for v in row.values:
-            label = f"{v.column.title} ({v.column.unit})"
+            label = f"{v.metric.label} ({v.metric.shown_unit})"
             line = next(line for line in block.splitlines() if line.strip().startswith(label))
             cells = line.split()[len(label.split()):]  # fmt: skip
             assert cells[0] == num(v.flask) and cells[1] == num(v.fastapi), line
@@ -98,7 +98,7 @@ def test_summary_lists_capacities_and_invalid_cells(
 ) -> None:
     out = _summary(capsys, monkeypatch)
     results = load_with_histograms(RECORDED)
-    for cap in capacity_figures(results):
+    for cap in analyse(results).capacities:
         assert f"  {cap.target}: {cap.text}" in out
     for cell in results.cells:
         if not cell.valid:

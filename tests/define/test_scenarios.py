@@ -10,6 +10,7 @@ import pytest
 from twinbench import packaged
 from twinbench.define import scenarios
 from twinbench.errors import UsageError
+from twinbench.results.metrics import Metric
 
 
 def test_catalogue_names_and_locustfiles() -> None:
@@ -55,7 +56,7 @@ def test_streaming_scenarios_count_their_main_request_and_run_closed() -> None:
         sc = scenarios.get(name)
         assert sc.main_request == main and not sc.open_model and sc.connections
     up = scenarios.get("upstream")
-    assert up.merit is scenarios.Merit.INFLIGHT
+    assert up.merit is Metric.INFLIGHT
     assert up.slo_rule is scenarios.SloRule.P99_OVER_WAIT
     assert up.params["upstream_ms"] == "50,500,2000"  # the three waits
 

@@ -10,17 +10,13 @@ import pandas as pd
 import pytest
 from runner_factories import cell_config, cell_result, metric_row, run_info
 
-from twinbench.analysis.ceiling import (
-    CapacityKind,
-    capacity_figures,
-    loader_ceiling,
-    loader_ceilings,
-)
+from twinbench.analysis.ceiling import loader_ceiling, loader_ceilings
+from twinbench.analysis.derive import analyse
 from twinbench.analysis.validity import LOADER_BUSY_LIMIT
 from twinbench.report.build import load_with_histograms
-from twinbench.results.model import Capacity, CellStatus, Driver, LoadModel, RunResults, RunSummary
+from twinbench.results.model import CellStatus, RunResults
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 RECORDED = (DATA / "quick-sqlite", DATA / "quick-postgres")
 # Both wordings validity.judge uses for load-generator-bound cells: the ceiling must not
 # depend on either.
@@ -48,18 +44,18 @@ def test_the_ceiling_is_a_cell_where_locust_itself_saturated() -> None:
             ("db", "fastapi-uvicorn", CellStatus.INVALID, LOCUST, 9999.0, 0.97),
         ]
     )
-    c = loader_ceiling(res)
+    c = loader_ceiling(analyse(res))
     assert c is not None and c.saturated
     assert (c.rps, c.scenario, c.target) == (8700.0, "plaintext", "fastapi-uvicorn")
     assert "8,700 req/s" in c.text and "CPU 1" in c.text and "96%" in c.text
-    assert [x.scenario for x in loader_ceilings(res)] == ["plaintext", "json", "db"]
+    assert [x.scenario for x in loader_ceilings(analyse(res))] == ["plaintext", "json", "db"]
 
 
 def test_a_locust_bound_cell_counts_whatever_its_reason_says() -> None:
     """The reason may name the neighbours first ("everything on them ...") although Locust's own
     share was over the limit too: the metric decides, not the wording."""
     res = _results([("json", "fastapi-uvicorn", CellStatus.INVALID, NEIGHBOURS, 5000.0, 0.93)])
-    c = loader_ceiling(res)
+    c = loader_ceiling(analyse(res))
     assert c is not None and c.saturated and c.rps == 5000.0
 
 
@@ -70,10 +66,10 @@ def test_neighbours_saturating_the_cpu_do_not_count_as_locust_s_ceiling() -> Non
             ("json", "flask-gunicorn-sync", CellStatus.OK, "", 2800.0, 0.6),
         ]
     )
-    c = loader_ceiling(res)
+    c = loader_ceiling(analyse(res))
     assert c is not None and not c.saturated and c.rps == 2800.0
     assert c.text.startswith("≥ 2,800 req/s")
-    assert loader_ceilings(res) == ()
+    assert loader_ceilings(analyse(res)) == ()
 
 
 def test_a_lower_bound_says_when_the_loader_cpus_were_saturated_all_the_same() -> None:
@@ -98,7 +94,7 @@ def test_a_lower_bound_says_when_the_loader_cpus_were_saturated_all_the_same() -
         for c in res.cells
     )
     res = dataclasses.replace(res, metrics=res.metrics + extra)
-    c = loader_ceiling(res)
+    c = loader_ceiling(analyse(res))
     assert c is not None and not c.saturated and c.rps == 3687.0
     assert c.cpus_busy is not None
     assert (c.cpus_busy.cells, c.cpus_busy.rps) == (3, 5955.0)
@@ -107,13 +103,13 @@ def test_a_lower_bound_says_when_the_loader_cpus_were_saturated_all_the_same() -
     assert "itself was ≥ 90% busy" in c.text and "in 3 cells" in c.text and "5,955" in c.text
     # Without busy CPUs the lower bound stands alone.
     plain = loader_ceiling(
-        _results([("json", "flask-gunicorn-sync", CellStatus.OK, "", 2800.0, 0.6)])
+        analyse(_results([("json", "flask-gunicorn-sync", CellStatus.OK, "", 2800.0, 0.6)]))
     )
     assert plain is not None and plain.cpus_busy is None and "busy" not in plain.text
 
 
 def test_no_measured_cell_no_ceiling() -> None:
-    assert loader_ceiling(_results([])) is None
+    assert loader_ceiling(analyse(_results([]))) is None
 
 
 @pytest.fixture(scope="module", params=RECORDED, ids=lambda p: p.name)
@@ -134,99 +130,7 @@ def test_recorded_ceilings_are_the_cells_pandas_finds(
         sc: (g.throughput.max(), g.loc[g.throughput.idxmax(), "cell_id"])
         for sc, g in saturated.groupby("scenario")
     }
-    got = {c.scenario: (c.rps, c.cell_id) for c in loader_ceilings(results)}
+    got = {c.scenario: (c.rps, c.cell_id) for c in loader_ceilings(analyse(results))}
     assert got.keys() == expected.keys()
     for sc, (rps, cell_id) in expected.items():
         assert got[sc][0] == pytest.approx(rps) and got[sc][1] == cell_id
-
-
-def test_recorded_capacities_use_the_merit_and_keep_targets_that_met_no_level(
-    recorded: tuple[RunResults, pd.DataFrame],
-) -> None:
-    """upstream's figure is requests in flight (Merit.INFLIGHT): the mean over the held level's
-    repeats of the `inflight` metric; a target with no level is shown, not dropped."""
-    results, df = recorded
-    assert results.summary is not None
-    figures = {(f.scenario, f.target): f for f in capacity_figures(results)}
-    assert set(figures) == {(c.scenario, c.target) for c in results.summary.capacities}
-    for cap in results.summary.capacities:
-        fig = figures[(cap.scenario, cap.target)]
-        assert fig.unit == "requests in flight"
-        if cap.load_level is None:
-            assert fig.kind in (CapacityKind.BELOW, CapacityKind.UNKNOWN)
-            assert fig.text.startswith(("none (below the lowest level", "unknown"))
-            continue
-        rows = df[
-            (df.scenario == cap.scenario)
-            & (df.target == cap.target)
-            & (df.load_level == cap.load_level)
-            & (df.request == "total")
-            & (df.metric == "inflight")
-            & df.valid
-        ]
-        assert fig.kind is CapacityKind.HELD
-        assert fig.value == pytest.approx(rows.value.mean())
-        assert f"at {cap.users} users" in fig.text
-
-
-def _ladder(
-    lowest: tuple[CellStatus, str], rate: float | None = None, scenario: str = "upstream"
-) -> RunResults:
-    """Two targets on a two-level upstream ladder (16, 256 users, or rates): FastAPI holds
-    the top level, the other target's lowest level ends as given; no level qualifies for it."""
-    cells, metrics = [], []
-    for target in ("fastapi-uvicorn", "flask-gunicorn-sync"):
-        for level, users in ((1, 16), (2, 256)):
-            cfg = cell_config(
-                f"{scenario}.{target}.l{level}.r1", target=target, scenario=scenario,
-                level=level, users=users, rate=None if rate is None else rate * users,
-                model=LoadModel.STEP,
-            )  # fmt: skip
-            status, reason = (CellStatus.OK, "")
-            if target != "fastapi-uvicorn" and level == 1:
-                status, reason = lowest
-            cells.append(cell_result(cfg, status, reason))
-            metrics.append(metric_row(cfg, "inflight", users * 0.9, status is CellStatus.OK))
-    driver = Driver.OPEN if rate is not None else Driver.CLOSED
-    top_rate = None if rate is None else rate * 256
-    caps = (
-        Capacity("fastapi-uvicorn", scenario, driver, 2, 256, top_rate, 50.0, 500.0, "", 230.0),
-        Capacity("flask-gunicorn-sync", scenario, driver, None, None, None, None, None, "x"),
-    )
-    summary = RunSummary("x", "", 1.0, "", {}, caps)
-    return RunResults("x", run_info(tuple(c.config for c in cells)), tuple(cells),
-                      tuple(metrics), summary)  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("lowest", "kind"),
-    [
-        ((CellStatus.OK, ""), CapacityKind.BELOW),  # measured validly, missed the SLO
-        ((CellStatus.INVALID, "no-requests: nothing completed in the window"), CapacityKind.BELOW),
-        ((CellStatus.INVALID, "target-backlogged: still answering"), CapacityKind.BELOW),
-        ((CellStatus.FAILED, "target-died: exit 1"), CapacityKind.BELOW),
-        ((CellStatus.INVALID, LOCUST), CapacityKind.UNKNOWN),  # the load generator's doing
-        ((CellStatus.SKIPPED, "time-limit: reached"), CapacityKind.UNKNOWN),
-    ],
-)
-def test_a_target_that_met_no_level_is_below_it_only_by_its_own_doing(
-    lowest: tuple[CellStatus, str], kind: CapacityKind
-) -> None:
-    fa, sync = capacity_figures(_ladder(lowest))
-    assert fa.kind is CapacityKind.HELD and fa.value == pytest.approx(256 * 0.9)
-    assert fa.text == "230 requests in flight (at 256 users, level 2 of 2)"
-    assert sync.kind is kind
-    if kind is CapacityKind.BELOW:
-        assert (sync.value, sync.level) == (16.0, 1)
-        assert sync.text == "none (below the lowest level, 16 users)"
-    else:
-        assert sync.value is None and sync.text.startswith("unknown")
-
-
-def test_closed_ladders_count_users_and_open_ladders_the_rate() -> None:
-    fa, sync = capacity_figures(_ladder((CellStatus.OK, ""), scenario="json"))
-    assert (fa.unit, fa.value, fa.exact) == ("users", 256.0, True)
-    assert (sync.unit, sync.value) == ("users", 16.0)
-    fa, sync = capacity_figures(_ladder((CellStatus.OK, ""), rate=10.0, scenario="json"))
-    assert (fa.unit, fa.value) == ("req/s", 2560.0)
-    assert sync.text == "none (below the lowest level, 160 req/s (≤ 16 in flight))"

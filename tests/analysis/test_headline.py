@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from report_synth import write_synthetic
 
+from twinbench.analysis.derive import analyse
 from twinbench.analysis.headline import (
-    RunIndex,
     best_target,
     common_level,
     headline,
@@ -18,7 +18,7 @@ from twinbench.analysis.histograms import decode
 from twinbench.analysis.stats import ratio_ci
 from twinbench.define.targets import App
 from twinbench.report.build import load_with_histograms
-from twinbench.results.model import CellStatus, Driver, RunResults
+from twinbench.results.model import CellStatus, Driver, ReasonKind, RunResults
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,13 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> RunResults:
 
 
 def test_best_targets_follow_throughput(synth: RunResults) -> None:
-    index = RunIndex(synth)
+    index = analyse(synth)
     assert best_target(index, "json", App.FLASK) == "flask-gunicorn-gevent"
     assert best_target(index, "json", App.FASTAPI) == "fastapi-uvicorn"
 
 
 def test_invalid_level_is_not_a_common_level(synth: RunResults) -> None:
-    index = RunIndex(synth)
+    index = analyse(synth)
     # flask-gunicorn-sync's level 2 of json is load-generator-bound in the synthetic run
     assert index.valid_levels("json", "flask-gunicorn-sync") == [1]
     assert common_level(index, "json", "flask-gunicorn-sync", "fastapi-uvicorn") == 1
@@ -41,9 +41,9 @@ def test_invalid_level_is_not_a_common_level(synth: RunResults) -> None:
 
 
 def test_headline_p99_is_recomputable_from_stored_histograms(synth: RunResults) -> None:
-    row = next(r for r in headline(synth) if r.scenario == "json")
+    row = next(r for r in headline(analyse(synth)) if r.scenario == "json")
     assert row.level == 2 and row.load == "16 users"
-    p99 = next(v for v in row.values if v.column.key == "latency_p99")
+    p99 = next(v for v in row.values if v.metric.value == "latency_p99")
     for side, target in (("flask", row.flask_target), ("fastapi", row.fastapi_target)):
         cells = [c for c in synth.cells if c.cell_id.startswith(f"json.{target}.l2.")]
         per_repeat = [
@@ -59,12 +59,12 @@ def test_headline_p99_is_recomputable_from_stored_histograms(synth: RunResults) 
 
 
 def test_ws_figures_come_from_the_round_trip_not_the_handshake(synth: RunResults) -> None:
-    index = RunIndex(synth)
+    index = analyse(synth)
     assert index.request_for("ws_echo") == "WS ws-echo rtt"
     assert index.request_for("json") == "total"
     cell = next(c for c in synth.cells if c.cell_id == "ws_echo.fastapi-uvicorn.l1.r1")
-    row = next(r for r in headline(synth) if r.scenario == "ws_echo")
-    tput = next(v for v in row.values if v.column.key == "throughput")
+    row = next(r for r in headline(analyse(synth)) if r.scenario == "ws_echo")
+    tput = next(v for v in row.values if v.metric.value == "throughput")
     assert index.value(cell, "throughput", "WS ws-echo rtt") != index.value(cell, "throughput")
     reps = index.repeats("ws_echo", "fastapi-uvicorn", 1, "throughput", "WS ws-echo rtt")
     assert tput.fastapi == pytest.approx(sum(reps) / len(reps))
@@ -72,16 +72,25 @@ def test_ws_figures_come_from_the_round_trip_not_the_handshake(synth: RunResults
 
 def test_a_side_without_valid_cells_is_explained(synth: RunResults) -> None:
     cells = tuple(
-        dataclasses.replace(c, status=CellStatus.FAILED, reason="died")
+        dataclasses.replace(
+            c,
+            status=CellStatus.FAILED,
+            reason=ReasonKind.TARGET_DIED.reason("exit 1"),
+            reason_kind=ReasonKind.TARGET_DIED,
+        )
         if c.config.scenario == "json" and c.config.app == "fastapi"
         else c
         for c in synth.cells
     )
-    row = next(r for r in headline(dataclasses.replace(synth, cells=cells)) if r.scenario == "json")
+    row = next(
+        r
+        for r in headline(analyse(dataclasses.replace(synth, cells=cells)))
+        if r.scenario == "json"
+    )
     assert row.values == ()
     assert (
         row.note
-        == "no valid cells for FastAPI (4 × failed: died; 2 × invalid: load-generator-bound)"
+        == "no valid cells for FastAPI (4 × failed: target-died; 2 × invalid: load-generator-bound)"
     )
 
 
@@ -96,7 +105,7 @@ def test_per_request_figures_follow_the_catalogue_s_main_request(synth: RunResul
     from twinbench.define import scenarios
 
     assert not hasattr(module, "MAIN_REQUEST")
-    index = RunIndex(synth)
+    index = analyse(synth)
     for sc in scenarios.CATALOGUE:
         if sc.name not in synth.run.scenarios:
             continue
@@ -146,4 +155,4 @@ def test_in_flight_merit_picks_the_target_by_capacity_not_by_queued_requests(
         metrics=metrics + extra,
         summary=RunSummary(results.run.run_id, "", 1.0, "", {}, caps),
     )
-    assert best_target(RunIndex(changed), "upstream", App.FLASK) == "flask-gunicorn-gevent"
+    assert best_target(analyse(changed), "upstream", App.FLASK) == "flask-gunicorn-gevent"

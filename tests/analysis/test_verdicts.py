@@ -17,14 +17,15 @@ from twinbench.analysis.verdicts import (
     judge_claim,
     judge_micro,
 )
-from twinbench.define.claims import Better, Check, CheckKind, Claim, Metric, measuring_command
+from twinbench.define.claims import Check, CheckKind, Claim, measuring_command
 from twinbench.define.targets import App
+from twinbench.results.metrics import Better, Metric
 
 RPS = Check(
     "rps", CheckKind.RATIO, "json", Metric.THROUGHPUT, Better.HIGHER, factor=3.0,
     from_value=2000, to_value=10000,
 )  # fmt: skip
-P50 = Check("p50", CheckKind.RATIO, "json", Metric.P50, Better.LOWER, factor=2.0)
+P50 = Check("p50", CheckKind.RATIO, "json", Metric.LATENCY_P50, Better.LOWER, factor=2.0)
 CAPACITY = Check("cap", CheckKind.RATIO, "upstream", Metric.CAPACITY, Better.HIGHER, factor=10.0)
 
 
@@ -161,7 +162,9 @@ def test_no_data_names_a_command_that_measures_it() -> None:
 
 
 def test_threshold_uses_worst_figure_over_loads_at_least_min_load() -> None:
-    check = Check("ws", CheckKind.THRESHOLD, "ws_echo", Metric.P99, below=50.0, min_load=100)
+    check = Check(
+        "ws", CheckKind.THRESHOLD, "ws_echo", Metric.LATENCY_P99, below=50.0, min_load=100
+    )
     figures = [
         fa("uv", 10, load=50), fa("uv", 40, load=100), fa("uv", 60, load=200),
         fa("guv", 20, load=200),
@@ -221,7 +224,7 @@ def test_claim_verdict_combines_checks() -> None:
 
 def test_claimed_flask_configuration_missing_is_no_data_but_shows_the_others() -> None:
     check = Check(
-        "p50", CheckKind.RATIO, "upstream", Metric.P50, Better.LOWER, factor=10.0,
+        "p50", CheckKind.RATIO, "upstream", Metric.LATENCY_P50, Better.LOWER, factor=10.0,
         flask_targets=("flask-waitress",),
     )  # fmt: skip
     out = judge_check(check, [fa("fastapi", 1.0, 1.0, 1.0), fl("gevent", 1.1, 1.1, 1.1)])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from twinbench.define.config import load_targets
 from twinbench.define.targets import App, Feature, Registry
 from twinbench.errors import UsageError
+from twinbench.inputs import load_targets
 
 GOOD = """
 [[target]]

@@ -13,6 +13,6 @@ def test_machine_and_packages(tmp_path: Path) -> None:
     versions = package_versions(("flask", "locust", "no-such-package-xyz"))
     assert versions["no-such-package-xyz"] == "not installed"
     assert versions["flask"][0].isdigit()
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     assert len(git_info(repo).commit) == 40
     assert git_info(tmp_path).commit == "unknown"
