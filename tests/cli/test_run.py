@@ -87,3 +87,30 @@ def test_window_options_keep_each_scenarios_other_window() -> None:
         profiles.Level(100, 200.0),
     )
     assert parse_levels(None, None) is None
+
+
+def _out_cases(tmp: Path) -> list[tuple[Path, str]]:
+    a_file = tmp / "a-file"
+    a_file.write_text("x")
+    held = tmp / "held"
+    held.mkdir()
+    (held / "run.json").write_text("{}")
+    return [
+        (a_file, "it exists and is not a folder"),
+        (a_file / "below", "cannot create a results folder there (Not a directory)"),
+        (Path("/proc/twinbench-no"), "cannot create a results folder there"),
+        (tmp / ("n" * 300), "cannot create a results folder there (File name too long)"),
+        (held, "it already holds a run"),
+    ]
+
+
+def test_an_unusable_out_folder_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every way --out can be wrong is caught before anything starts: one line, exit 2."""
+    for out, message in _out_cases(tmp_path):
+        code = main(["run", "--profile", "smoke", "--scenarios", "json", "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2, (out, err)
+        assert err.startswith(f"twinbench: error: --out {out}"), err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -20,7 +20,7 @@ from twinbench.define.targets import BUILTIN_TARGETS, Registry
 from twinbench.errors import UsageError
 from twinbench.inputs import load_targets
 from twinbench.results.model import Slo
-from twinbench.results.store import new_run_id
+from twinbench.results.store import check_out_dir, new_run_id
 from twinbench.run.cpus import available_cpus, check_available, format_cpu_list, parse_cpu_list
 from twinbench.run.database import check_reachable, resolve_database
 from twinbench.run.ports import is_loopback
@@ -300,6 +300,7 @@ def run(
     )
     make_plan(opts)  # a ladder a scenario cannot run (rates on SSE, ...) fails here
     check_ports(opts)
+    check_out_dir(opts.out_dir)  # last: it creates the (empty) folder
     click.echo(f"twinbench: run {run_id} → {opts.out_dir}", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -80,9 +80,9 @@ class ResultsWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if (path / RUN_FILE).exists():
-            raise UsageError(f"--out {path}: it already holds a run; choose a new folder")
+        check_out_dir(path)
         (path / HIST_DIR).mkdir(parents=True, exist_ok=True)
+
 
     def write_run(self, info: RunInfo) -> None:
         _atomic_write(self.path / RUN_FILE, json.dumps(to_json(info), indent=2) + "\n")
@@ -114,6 +114,27 @@ class ResultsWriter:
 
     def write_summary(self, summary: RunSummary) -> None:
         _atomic_write(self.path / COMPLETE_FILE, json.dumps(to_json(summary), indent=2) + "\n")
+
+
+def check_out_dir(path: Path) -> None:
+    """A results folder can be made at `path` (and is, empty): else one line, exit 2.
+
+    Called before anything starts, so a typo in --out never costs a run; the family it
+    covers: a file where the folder should be, a folder under a file, no permission, a
+    read-only or pseudo file system, a name too long, a folder already holding a run.
+    """
+    try:
+        if (path / RUN_FILE).exists():
+            raise UsageError(f"--out {path}: it already holds a run; choose a new folder")
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".{RUN_FILE}.probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except FileExistsError:
+        raise UsageError(f"--out {path}: it exists and is not a folder") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(f"--out {path}: cannot create a results folder there ({why})") from None
 
 
 # -- reading -------------------------------------------------------------------------------
