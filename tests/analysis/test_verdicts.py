@@ -232,3 +232,28 @@ def test_claimed_flask_configuration_missing_is_no_data_but_shows_the_others() -
     assert "(flask-waitress) has no valid figure" in out.text
     assert f"`{measuring_command(check)}`" in out.text
     assert "fastapi 1 ms vs gevent 1.1 ms: 1.10× better" in out.text
+
+
+def est(name: str, app: App, *values: float) -> Figure:
+    """A capacity estimated from CPU time per request (analysis.estimate)."""
+    return Figure(name, app, tuple(values), f"{name} config", estimate=True)
+
+
+def test_estimates_are_compared_only_with_estimates_and_only_when_needed() -> None:
+    # FastAPI has no measured peak (every cell load-generator-bound): both sides' estimates.
+    figures = [
+        est("fastapi-uvicorn", App.FASTAPI, 10_000, 10_200, 9_900),
+        fl("gevent", 3_800, 3_850, 3_900),
+        est("gevent", App.FLASK, 4_000, 4_050, 4_020),
+    ]
+    out = judge_check(RPS, figures)
+    (comp,) = out.comparisons
+    assert comp.fastapi.estimate and comp.flask.estimate  # never estimate vs measurement
+    assert comp.improvement == pytest.approx(10_033.3 / 4_023.3, rel=1e-3)
+    assert out.verdict is Verdict.NOT_CONFIRMED  # 2.5x misses 3x
+    assert "≈ 10,033 req/s" in out.text and "estimated from CPU time per request" in out.text
+    # With measured figures on both sides, the estimates are not used.
+    measured = [*figures, fa("fastapi-uvicorn", 15_000, 15_100, 15_050)]
+    (comp,) = judge_check(RPS, measured).comparisons
+    assert not comp.fastapi.estimate and not comp.flask.estimate
+    assert comp.improvement == pytest.approx(15_050 / 3_850)

@@ -65,13 +65,18 @@ def test_summary_prints_the_recorded_headline_numbers(
         if not row.values:
             assert f"{row.scenario}: no valid cells" in out or "no common valid load" in out
             continue
-        block = out.split(f"{row.scenario} at {row.load}", 1)[1]
+        block = out.split(f"{row.scenario} at ", 1)[1]
         assert f"Flask: {row.flask_target} ({row.flask_config})" in squash(block)
+        if row.estimated:  # said in words under the table
+            assert "Estimated, not measured" in squash(block.split("Flask:", 2)[1])
         for v in row.values:
-            label = f"{v.metric.label} ({v.metric.shown_unit})"
+            name = "est. capacity" if v.estimate else v.metric.label
+            label = f"{name} ({v.metric.shown_unit})"
             line = next(line for line in block.splitlines() if line.strip().startswith(label))
             cells = line.split()[len(label.split()):]  # fmt: skip
-            assert cells[0] == num(v.flask) and cells[1] == num(v.fastapi), line
+            mark = "≈" if v.estimate else ""
+            assert cells[0] == mark + num(v.flask), line
+            assert cells[1] == mark + num(v.fastapi), line
             assert v.ci is not None and cells[2] == f"{v.ci.ratio:.2f}×", line
             assert " ".join(cells[4:]) == short_significance(v.ci), line
             if v.ci.has_interval:

@@ -253,11 +253,16 @@ def test_p95_claim_figures_come_from_the_histograms(synth: RunResults) -> None:
 
 def test_peak_throughput_figure_is_the_best_level(synth: RunResults) -> None:
     index = analyse(synth)
-    (fig,) = [
+    figs = [
         f for f in figures_for(index, "json", Metric.THROUGHPUT) if f.target == "fastapi-uvicorn"
     ]
+    (fig,) = [f for f in figs if not f.estimate]
     assert fig.load is None and fig.config.endswith("peak at 16")
     assert fig.repeats == index.repeats("json", "fastapi-uvicorn", 2, "throughput")
+    # Beside it, the capacity estimated from CPU per request (used only where a side has no
+    # measured peak), labelled as such.
+    (est,) = [f for f in figs if f.estimate]
+    assert est.load is None and "estimated from CPU time per request" in est.config
 
 
 def test_methods_warn_that_few_repeats_give_narrow_intervals(

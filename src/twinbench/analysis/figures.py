@@ -91,6 +91,11 @@ def figures_for(index: RunIndex, scenario: str, metric: Metric) -> list[Figure]:
             out.append(Figure(target, app, peak.repeats, f"{config}, peak at {load}"))
         else:
             out.extend(per_level)
+        est = index.estimate(scenario, target) if metric is Metric.THROUGHPUT else None
+        if est is not None:
+            # Used only where a side has no measured peak (verdicts._pair): capacity from
+            # CPU time per request, both sides alike.
+            out.append(Figure(target, app, est.repeats, f"{config}, {est.text}", estimate=True))
     return out
 
 

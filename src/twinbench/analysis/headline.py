@@ -5,6 +5,12 @@ p99 for the latency-bound ones, requests in flight held within the SLO for the s
 Both targets are then compared at the same load: the highest load level where both have
 valid cells, so latency, CPU and memory describe equal work. Ratios are FastAPI/Flask over
 the per-repeat values (independent runs), with a bootstrap 95 % interval (analysis.stats).
+
+Where no such level exists because the load generator could not saturate a side (every
+FastAPI /json cell on two cores), the row compares both sides' capacities *estimated* from
+CPU time per request (analysis.estimate), flagged as estimates, with the CPU per request of
+the same cells; latency at the same load still needs a valid cell, and the note says how to
+get one.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twinbench.analysis.capacity import CapacityKind
+from twinbench.analysis.estimate import LABEL, CapacityEstimate
 from twinbench.analysis.index import RunIndex, load_label, target_config_text
 from twinbench.analysis.stats import RatioCI, ratio_ci
 from twinbench.analysis.validity import why_not_valid
@@ -30,6 +37,7 @@ class Cellvalue:
     flask: float | None
     fastapi: float | None
     ci: RatioCI | None
+    estimate: bool = False  # both sides estimated (analysis.estimate), not measured
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,8 @@ class HeadlineRow:
     level: int | None
     request: str  # the request name per-request figures count ("total" or the main one)
     values: tuple[Cellvalue, ...]
-    note: str  # why a side is missing, if one is
+    note: str  # why a side is missing, if one is; for an estimated row, how it was estimated
+    estimated: bool = False  # the throughput is estimated from CPU time per request
 
 
 def _score(
@@ -91,6 +100,54 @@ def common_level(index: RunIndex, scenario: str, a: str, b: str) -> int | None:
     return max(both) if both else None
 
 
+def _best_estimate(index: RunIndex, scenario: str, app: App) -> CapacityEstimate | None:
+    found = [
+        e
+        for t in index.targets_of(scenario)
+        if index.app_of(t) is app and (e := index.estimate(scenario, t)) is not None
+    ]
+    return max(found, key=lambda e: e.value) if found else None
+
+
+def _estimated_row(
+    index: RunIndex, scenario: str, fl: CapacityEstimate, fa: CapacityEstimate, why: str
+) -> HeadlineRow:
+    """Both sides' capacities estimated from CPU time per request, with that CPU time."""
+    results = index.results
+    throughput = Cellvalue(
+        Metric.THROUGHPUT, fl.value, fa.value, ratio_ci(fa.repeats, fl.repeats), estimate=True
+    )
+    cpu = Cellvalue(
+        Metric.CPU_PER_REQUEST,
+        sum(fl.cpu_us) / len(fl.cpu_us),
+        sum(fa.cpu_us) / len(fa.cpu_us),
+        ratio_ci(fa.cpu_us, fl.cpu_us),
+    )
+    note = (
+        f"Estimated, not measured: {why}, so both sides' capacity is {LABEL} × the CPUs "
+        f"each was given ({fa.cpus}); CPU per request from the same cells. Latency at the same "
+        "load needs a valid cell: more load generators (`--loader-workers N` on more loader "
+        "CPUs, or remote workers) would measure it."
+    )
+    loads = dict.fromkeys(
+        load_label(index.per_level(scenario, e.target)[e.level][0]) for e in (fl, fa)
+    )
+    load = f"capacity estimated from cells at {' and '.join(loads)} (no level valid for both)"
+    return HeadlineRow(
+        scenario,
+        fl.target,
+        fa.target,
+        target_config_text(results, fl.target),
+        target_config_text(results, fa.target),
+        load,
+        None,
+        index.request_for(scenario),
+        (throughput, cpu),
+        note,
+        estimated=True,
+    )
+
+
 def headline_row(index: RunIndex, scenario: str) -> HeadlineRow:
     fl = best_target(index, scenario, App.FLASK)
     fa = best_target(index, scenario, App.FASTAPI)
@@ -104,6 +161,14 @@ def headline_row(index: RunIndex, scenario: str) -> HeadlineRow:
         cells = [c for (s, _), cs in index.cells.items() if s == scenario for c in cs]
         if why := why_not_valid(cells):
             note += f" ({why})"
+        est_fl = _best_estimate(index, scenario, App.FLASK)
+        est_fa = _best_estimate(index, scenario, App.FASTAPI)
+        if (
+            est_fl is not None
+            and est_fa is not None
+            and (est_fl.loader_bound or est_fa.loader_bound)
+        ):
+            return _estimated_row(index, scenario, est_fl, est_fa, note)
         request = index.request_for(scenario)
         return HeadlineRow(scenario, fl, fa, fl_cfg, fa_cfg, "", None, request, (), note)
     values = []

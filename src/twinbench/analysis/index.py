@@ -1,5 +1,5 @@
 """One run's derived data, computed once: figures by cell, cells by scenario and target, each
-scenario as it ran, its main request, and the targets' capacities. Pure.
+scenario as it ran, its main request, the targets' capacities and capacity estimates. Pure.
 
 Every consumer (the headline, the claims' figures, the charts, the summary, the gate) takes
 a `RunIndex` built by `analysis.derive.analyse`, instead of re-deriving these from the raw
@@ -22,6 +22,7 @@ from twinbench.results.model import CellConfig, CellResult, Driver, RunResults, 
 
 if TYPE_CHECKING:
     from twinbench.analysis.capacity import CapacityFigure
+    from twinbench.analysis.estimate import CapacityEstimate
 
 TOTAL = "total"  # the request name of every request of a cell together
 
@@ -39,6 +40,8 @@ class RunIndex:
     # full name, e.g. "WS ws-echo rtt")
     main_requests: Mapping[str, str]
     capacities: tuple[CapacityFigure, ...] = field(default=())
+    # (scenario, target) → its capacity estimated from CPU time per request (analysis.estimate)
+    estimates: Mapping[tuple[str, str], CapacityEstimate] = field(default_factory=dict)
 
     # -- lookups ----------------------------------------------------------------------------
     def value(self, cell: CellResult, metric: Metric | str, request: str = TOTAL) -> float | None:
@@ -50,6 +53,9 @@ class RunIndex:
         for streams and WebSockets, whose "total" mixes unlike samples (a handshake with echo
         round trips, time to headers with event gaps); otherwise "total"."""
         return self.main_requests.get(scenario, TOTAL)
+
+    def estimate(self, scenario: str, target: str) -> CapacityEstimate | None:
+        return self.estimates.get((scenario, target))
 
     def scenario(self, name: str) -> Scenario | None:
         return self.scenarios.get(name)

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from twinbench.analysis.estimate import LABEL as ESTIMATE_LABEL
 from twinbench.analysis.stats import RatioCI, format_ratio, ratio_ci
 from twinbench.define.claims import Check, CheckKind, Claim, measuring_command
 from twinbench.define.targets import App
@@ -57,6 +58,9 @@ class Figure:
     bound: Bound = Bound.NONE
     exact: bool = False  # a ladder level held in every repeat: no sampling error
     unit: str = ""  # when the metric's own unit says too little (capacity: users, in flight)
+    # Estimated, not measured (analysis.estimate: capacity from CPU time per request); only
+    # ever compared with another estimate, and only where no measured pair exists.
+    estimate: bool = False
 
     @property
     def value(self) -> float:
@@ -65,7 +69,7 @@ class Figure:
     def shown(self, unit: str) -> str:
         if self.bound is Bound.BELOW:
             return f"none (< {_num(self.value)} {unit})"
-        return f"{_num(self.value)} {unit}"
+        return f"{'≈ ' if self.estimate else ''}{_num(self.value)} {unit}"
 
 
 class Reach(enum.Enum):
@@ -186,7 +190,20 @@ def _rank(c: Comparison) -> tuple[bool, float]:
 
 
 def _pair(check: Check, flask: Sequence[Figure], fastapi: Sequence[Figure]) -> Comparison | None:
-    """FastAPI's best figure against one Flask target's, at the highest load both reached."""
+    """FastAPI's best figure against one Flask target's, at the highest load both reached:
+    measured figures when both sides have them, else both sides' estimates."""
+    for estimated in (False, True):
+        comp = _pair_of(
+            check,
+            [f for f in flask if f.estimate is estimated],
+            [f for f in fastapi if f.estimate is estimated],
+        )
+        if comp is not None:
+            return comp
+    return None
+
+
+def _pair_of(check: Check, flask: Sequence[Figure], fastapi: Sequence[Figure]) -> Comparison | None:
     best: Comparison | None = None
     for fa in sorted({f.target for f in fastapi}):
         common = {f.load for f in flask} & {f.load for f in fastapi if f.target == fa}
@@ -210,6 +227,8 @@ def _unit(check: Check, figure: Figure | None = None) -> str:
 def _describe(check: Check, c: Comparison) -> str:
     unit = _unit(check, c.fastapi)
     head = f"{c.fastapi.target} {c.fastapi.shown(unit)} vs {c.flask.target} {c.flask.shown(unit)}"
+    if c.fastapi.estimate:
+        head += f" (both {ESTIMATE_LABEL}, as no measured peak exists for both)"
     if c.ci is None:
         if c.bound == "unknown":
             return f"{head}: both below the lowest level, no ratio → inconclusive"

@@ -91,10 +91,11 @@ def headline_table(row: HeadlineRow) -> Table:
             if ci and ci.low is not None and ci.high is not None
             else "–"
         )
+        mark = "≈" if v.estimate else ""
         table.add_row(
-            f"{v.metric.label} ({v.metric.shown_unit})",
-            num(v.flask),
-            num(v.fastapi),
+            f"{'est. capacity' if v.estimate else v.metric.label} ({v.metric.shown_unit})",
+            mark + num(v.flask),
+            mark + num(v.fastapi),
             f"{ci.ratio:.2f}×" if ci else "–",
             interval,
             short_significance(ci),
@@ -128,6 +129,8 @@ def summary(results_dir: Path | None, latest: bool) -> None:
         console.print(headline_table(row))
         console.print(f"Flask: {row.flask_target} ({row.flask_config})")
         console.print(f"FastAPI: {row.fastapi_target} ({row.fastapi_config})")
+        if row.estimated:
+            console.print(f"[italic]{row.note}[/]")
     caps = index.capacities
     for scenario in dict.fromkeys(c.scenario for c in caps):
         mine = [c for c in caps if c.scenario == scenario]

@@ -24,6 +24,9 @@ from twinbench.report.model import ReportModel
 from twinbench.results.model import CellStatus
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# How well the capacity estimate matched wrk on the reference machine (README: the capacity
+# check); a fixed statement about the method, not a figure of this run.
+CAPACITY_CHECK = "pending: run make capacity-check."
 VERDICT_CLASS = {
     Verdict.CONFIRMED: "ok",
     Verdict.NOT_CONFIRMED: "bad",
@@ -73,6 +76,7 @@ def _environment() -> jinja2.Environment:
         CapacityKind=CapacityKind,
         Verdict=Verdict,
         MICRO_LABEL=MICRO_LABEL,
+        CAPACITY_CHECK=CAPACITY_CHECK,
         CSP=CSP,
         num=num,
     )

@@ -1,0 +1,105 @@
+"""A target's capacity estimated from its CPU time per request, where the load generator
+could not saturate it. Pure.
+
+On two cores one Locust process cannot keep one uvicorn worker busy on /json: every such
+cell is load-generator-bound (invalid), its throughput is Locust's ceiling, and a report
+that only believes valid cells has "no data" for the loudest claim. The target's own CPU
+time per request is still measured in those cells (its process tree, the measured window,
+divided by the requests it served), and a server bound by its CPU serves at most
+
+    estimated capacity = CPUs it was given × 1,000,000 / CPU µs per request   (req/s)
+
+That is an *estimate*: it assumes the target would scale linearly to 100 % of its CPUs, and
+it counts only CPU inside the target's process tree (a PostgreSQL server's own work is not
+in it, so on PostgreSQL a database-bound scenario's estimate is an upper bound). It is
+labelled as one wherever it appears, with its interval over the repeats, and only used
+where no valid cell gives a measured figure. `make capacity-check` validates it against a
+native load generator (wrk) that does saturate the target (README: the capacity check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twinbench.analysis.index import RunIndex
+from twinbench.results.metrics import Metric
+from twinbench.results.model import CellResult, CellStatus, ReasonKind
+
+LABEL = "estimated from CPU time per request"
+
+
+@dataclass(frozen=True)
+class CapacityEstimate:
+    target: str
+    scenario: str
+    level: int  # the ladder level whose cells it comes from (the highest one usable)
+    cpus: int  # CPUs the target was pinned to
+    cpu_us: tuple[float, ...]  # CPU µs per request, one per repeat
+    measured_rps: tuple[float, ...]  # what those cells completed (Locust's ceiling if bound)
+    loader_bound: int  # how many of the cells were load-generator-bound
+
+    @property
+    def repeats(self) -> tuple[float, ...]:
+        """Estimated req/s, one per repeat."""
+        return tuple(self.cpus * 1e6 / us for us in self.cpu_us)
+
+    @property
+    def value(self) -> float:
+        return sum(self.repeats) / len(self.repeats)
+
+    @property
+    def text(self) -> str:
+        mean_us = sum(self.cpu_us) / len(self.cpu_us)
+        return (
+            f"≈ {self.value:,.0f} req/s ({LABEL}: {mean_us:.0f} µs × {self.cpus} CPU, "
+            f"{len(self.cpu_us)} repeat{'s' * (len(self.cpu_us) != 1)})"
+        )
+
+
+def _usable(cell: CellResult) -> bool:
+    """Cells whose CPU per request describes the target: valid ones, and those invalid only
+    because the load generator was the limit (the target's own figures stand)."""
+    return cell.status is CellStatus.OK or (
+        cell.status is CellStatus.INVALID and cell.reason_kind is ReasonKind.LOAD_GENERATOR_BOUND
+    )
+
+
+def estimable(index: RunIndex, scenario: str) -> bool:
+    """Throughput scenarios of plain requests: a held connection (SSE, WebSocket) costs
+    memory and wake-ups as well as CPU per message, so no CPU-bound capacity follows."""
+    sc = index.scenario(scenario)
+    return sc is not None and index.merit(scenario) is Metric.THROUGHPUT and not sc.connections
+
+
+def estimate(index: RunIndex, scenario: str, target: str) -> CapacityEstimate | None:
+    if not estimable(index, scenario):
+        return None
+    cpus = len(index.results.run.pinning.target_cpus) or index.results.run.machine.logical_cpus
+    if cpus <= 0:
+        return None
+    for level, cells in reversed(index.per_level(scenario, target).items()):
+        usable = sorted((c for c in cells if _usable(c)), key=lambda c: c.config.repeat)
+        cpu = [(c, v) for c in usable if (v := index.value(c, Metric.CPU_PER_REQUEST))]
+        if not cpu:
+            continue
+        request = index.request_for(scenario)
+        return CapacityEstimate(
+            target=target,
+            scenario=scenario,
+            level=level,
+            cpus=cpus,
+            cpu_us=tuple(v for _, v in cpu),
+            measured_rps=tuple(index.value(c, Metric.THROUGHPUT, request) or 0.0 for c, _ in cpu),
+            loader_bound=sum(not c.valid for c, _ in cpu),
+        )
+    return None
+
+
+def estimates(index: RunIndex) -> tuple[CapacityEstimate, ...]:
+    out = []
+    for scenario in index.scenario_names():
+        for target in index.targets_of(scenario):
+            found = estimate(index, scenario, target)
+            if found is not None:
+                out.append(found)
+    return tuple(out)
