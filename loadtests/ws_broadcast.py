@@ -33,12 +33,16 @@ def _options(parser: Any) -> None:
 
 
 class WsBroadcastUser(User):
+    # Set before on_start connects: a user stopped during its handshake (the run ends, or a
+    # slow server) still reaches on_stop, which must find nothing to close.
+    ws: Any = None
+    receiver: gevent.Greenlet | None = None
+
     def on_start(self) -> None:
         share = float(param(self, "broadcast_senders", 0.1))
         every = max(1, round(1 / share)) if share > 0 else 0
         self.sender = every > 0 and next(_index) % every == 0
-        self.receiver: gevent.Greenlet | None = None
-        self.ws: Any = connect(self, "/ws/broadcast")
+        self.ws = connect(self, "/ws/broadcast")
         if self.ws is not None:
             self.receiver = gevent.spawn(self._receive, self.ws)
 
