@@ -53,6 +53,8 @@ def _capacity_figures(index: RunIndex, scenario: str) -> list[Figure]:
         app = index.app_of(cap.target)
         if cap.scenario != scenario or cap.value is None or app is None:
             continue
+        if index.antipattern(cap.target):
+            continue
         config = target_config_text(index.results, cap.target)
         config += f", {cap.text}"
         if cap.kind is CapacityKind.HELD:
@@ -69,7 +71,7 @@ def figures_for(index: RunIndex, scenario: str, metric: Metric) -> list[Figure]:
     if metric is Metric.CAPACITY:
         return _capacity_figures(index, scenario)
     out: list[Figure] = []
-    for target in index.targets_of(scenario):
+    for target in index.standard_targets_of(scenario):  # an anti-pattern judges no claim
         app = index.app_of(target)
         if app not in (App.FLASK, App.FASTAPI):
             continue

@@ -1,7 +1,8 @@
 """Best Flask target against best FastAPI target, per scenario, from a RunIndex. Pure.
 
-"Best" follows the scenario's figure of merit (the scenario's `merit`: peak throughput for most,
-p99 for the latency-bound ones, requests in flight held within the SLO for the slow upstream).
+"Best" follows the scenario's figure of merit (the scenario's `merit`: peak throughput for
+most, p99 for the latency-bound ones, requests in flight held within the SLO for the slow
+upstream), and is never an anti-pattern target (analysis.naive shows those on their own).
 Both targets are then compared at the same load: the highest load level where both have
 valid cells, so latency, CPU and memory describe equal work. Ratios are FastAPI/Flask over
 the per-repeat values (independent runs), with a bootstrap 95 % interval (analysis.stats).
@@ -82,7 +83,7 @@ def _score(
 
 def best_target(index: RunIndex, scenario: str, app: App) -> str | None:
     """The app's best target by the scenario's merit; by throughput if no cell has the merit."""
-    candidates = [t for t in index.targets_of(scenario) if index.app_of(t) is app]
+    candidates = [t for t in index.standard_targets_of(scenario) if index.app_of(t) is app]
     merit = index.merit(scenario)
     for metric, higher in ((merit, merit.higher_is_better), (Metric.THROUGHPUT, True)):
         scored = [
@@ -103,7 +104,7 @@ def common_level(index: RunIndex, scenario: str, a: str, b: str) -> int | None:
 def _best_estimate(index: RunIndex, scenario: str, app: App) -> CapacityEstimate | None:
     found = [
         e
-        for t in index.targets_of(scenario)
+        for t in index.standard_targets_of(scenario)
         if index.app_of(t) is app and (e := index.estimate(scenario, t)) is not None
     ]
     return max(found, key=lambda e: e.value) if found else None

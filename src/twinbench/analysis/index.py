@@ -118,6 +118,15 @@ class RunIndex:
         except ValueError:
             return None
 
+    def antipattern(self, target: str) -> str:
+        """What is wrong with a target kept to show an anti-pattern ("" for the others)."""
+        cfg = self.targets.get(target)
+        return cfg.antipattern if cfg is not None else ""
+
+    def standard_targets_of(self, scenario: str) -> list[str]:
+        """The scenario's targets but the anti-patterns: the ones that can be "best"."""
+        return [t for t in self.targets_of(scenario) if not self.antipattern(t)]
+
     def merit(self, scenario: str) -> Metric:
         """The scenario's figure of merit (throughput for one this run does not define)."""
         sc = self.scenarios.get(scenario)

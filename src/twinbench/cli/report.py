@@ -36,7 +36,7 @@ DEFAULT_OUT = Path("reports/latest.html")
     "--claims",
     "claims_path",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Claims ledger [default: docs/claims.toml of this checkout].",
+    help="Claims ledger (TOML) [default: the seed claims that ship with twinbench].",
 )
 def report(
     results_dirs: tuple[Path, ...], out: Path, latest: bool, claims_path: Path | None

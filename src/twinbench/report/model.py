@@ -21,6 +21,7 @@ from twinbench.analysis.derive import analyse
 from twinbench.analysis.figures import judge_claims
 from twinbench.analysis.headline import HeadlineRow, headline
 from twinbench.analysis.index import RunIndex, load_label, target_config_text
+from twinbench.analysis.naive import NaiveComparison, naive_ports
 from twinbench.analysis.stats import DEFAULT_RESAMPLES
 from twinbench.analysis.verdicts import ClaimOutcome
 from twinbench.define.claims import Claim
@@ -84,6 +85,7 @@ class RunView:
     loader_busy_max: float | None  # the loader CPUs' highest busy share, valid cells
     ceiling: LoaderCeiling | None  # the load generator's ceiling, read off the cells
     ceilings: tuple[LoaderCeiling, ...]  # every scenario in which Locust itself saturated
+    naive: tuple[NaiveComparison, ...] = ()  # what a naive port gets (analysis.naive)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def run_view(index: RunIndex, with_charts: bool = True) -> RunView:
         _max(busy),
         loader_ceiling(index),
         loader_ceilings(index),
+        naive_ports(index),
     )
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from twinbench import packaged
 from twinbench.analysis.capacity import CapacityKind
+from twinbench.analysis.naive import capacity_text
 from twinbench.analysis.stats import RatioCI, format_ratio
 from twinbench.analysis.verdicts import MICRO_LABEL, Verdict
 from twinbench.define.claims import CheckKind
@@ -77,6 +78,7 @@ def _environment() -> jinja2.Environment:
         Verdict=Verdict,
         MICRO_LABEL=MICRO_LABEL,
         CAPACITY_CHECK=CAPACITY_CHECK,
+        capacity_text=capacity_text,
         CSP=CSP,
         num=num,
     )

@@ -128,6 +128,9 @@ class TargetConfig:
     label: str  # the server configuration in words, for every printed figure
     description: str
     source: str  # "builtin" or the config file it came from
+    # Non-empty: a known anti-pattern measured on purpose (what is wrong, in words): never
+    # the "best" of its app in the headline or a claim, shown in its own report section.
+    antipattern: str = ""
 
 
 @dataclass(frozen=True)
