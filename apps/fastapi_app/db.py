@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from typing_extensions import TypedDict
+
 from twinbench.apps.common.models import Item, ItemIn
 from twinbench.apps.common.settings import AppConfig, DatabaseKind
 
-# One World row as TechEmpower serializes it.
-World = dict[str, int]
+
+class World(TypedDict):
+    """One World row as TechEmpower serializes it (a plain dict at run time). The routes
+    declare it as their return type, so FastAPI validates and serializes the rows with
+    Pydantic, to JSON bytes in Rust, in this key order."""
+
+    id: int
+    randomNumber: int  # TechEmpower's spelling
 
 
 def world(id_: int, number: int) -> World:

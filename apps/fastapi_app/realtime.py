@@ -8,16 +8,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
 from twinbench.apps.common.models import SseParams
 
 from .broadcast import BroadcastHub
 from .resources import ResourcesDep
-from .routes import GET
+from .routes import GET, RouteTable
 
-router = APIRouter()
+routes = RouteTable()
 
 # A typed header, validated with the query in one pass, so a request with a bad query *and*
 # a bad header lists both errors, as the Flask twin does. Its errors are those of the Flask
@@ -60,7 +60,7 @@ async def _empty() -> AsyncIterator[bytes]:
     yield  # pragma: no cover - makes this an async generator
 
 
-@router.api_route("/sse/stream", methods=GET)
+@routes.api_route("/sse/stream", methods=GET)
 async def sse_stream(
     request: Request,
     params: Annotated[SseParams, Query()],
@@ -76,7 +76,7 @@ async def sse_stream(
     return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-@router.websocket("/ws/echo")
+@routes.websocket("/ws/echo")
 async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
@@ -92,7 +92,7 @@ async def ws_echo(websocket: WebSocket) -> None:
         return
 
 
-@router.websocket("/ws/broadcast")
+@routes.websocket("/ws/broadcast")
 async def ws_broadcast(websocket: WebSocket, resources: ResourcesDep) -> None:
     hub: BroadcastHub = resources.hub
     await websocket.accept()
