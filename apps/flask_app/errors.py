@@ -25,15 +25,27 @@ _BY_STATUS = {code.status: code for code in ErrorCode}
 class ApiError(Exception):
     """Raised by views for a contract error; rendered by `register_error_handlers`."""
 
-    def __init__(self, code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        details: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(code.code)
         self.code = code
         self.details = details
+        self.headers = headers or {}
 
 
-def error_response(code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> Response:
+def error_response(
+    code: ErrorCode,
+    details: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     response = jsonify(error_body(code, details))
     response.status_code = code.status
+    if headers:
+        response.headers.update(headers)
     return response
 
 
@@ -46,7 +58,7 @@ def _other_error(status: int, name: str) -> Response:
 
 
 def _handle_api_error(exc: ApiError) -> Response:
-    return error_response(exc.code, exc.details)
+    return error_response(exc.code, exc.details, exc.headers)
 
 
 def _only_websockets_here() -> bool:
