@@ -32,7 +32,9 @@ class ApiError(Exception):
 
 INTERNAL_ERROR_BODY = error_body(ErrorCode.INTERNAL_ERROR)
 
-_BY_STATUS = {code.status: code for code in ErrorCode}
+# A status the framework raises maps to the code it means there (a 400 is a body that could not
+# be parsed, never a WebSocket handshake: that one is raised by name).
+_BY_STATUS = {code.status: code for code in ErrorCode if code is not ErrorCode.BAD_HANDSHAKE}
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 

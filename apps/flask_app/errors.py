@@ -19,7 +19,9 @@ from twinbench.apps.common.pools import PoolExhausted
 
 from .body import drain_unread_body
 
-_BY_STATUS = {code.status: code for code in ErrorCode}
+# A status the framework raises maps to the code it means there (a 400 is a body that could not
+# be parsed, never a WebSocket handshake: that one is raised by name).
+_BY_STATUS = {code.status: code for code in ErrorCode if code is not ErrorCode.BAD_HANDSHAKE}
 
 
 class ApiError(Exception):
