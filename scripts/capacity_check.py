@@ -1,0 +1,203 @@
+"""Does CPU time per request predict a target's capacity? `make capacity-check`.
+
+For each target and endpoint, pinned to CPU 0 with the load on CPU 1:
+
+(a) `twinbench run` at a moderate fixed rate (open model, below saturation), 3 repeats;
+    from its metrics.csv (valid rows only) the server's CPU time per request, and the
+    capacity it predicts: CPUs given × 1e6 / cpu_per_request_µs (one estimate per repeat:
+    the figure is their mean, the interval their range);
+(b) `twinbench serve` the same target, saturate it with wrk (pinned to CPU 1), record req/s.
+
+It prints target, endpoint, estimate [interval], wrk req/s and estimate / wrk (goal: within
+±10 %). Bounded: every step has a time-out and the whole check stops starting new steps
+after --budget-s (default 600 s). Loopback only. Needs `wrk` (scripts/system-deps.sh
+installs it) and `taskset`. Run it alone on the machine: other work on CPU 0 inflates both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TWINBENCH = [sys.executable, "-m", "twinbench"]
+TARGETS = ("fastapi-uvicorn", "flask-gunicorn-gevent", "flask-gunicorn-sync")
+ENDPOINTS = {"json": "/json", "plaintext": "/plaintext", "db": "/db"}
+TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    low: float
+    high: float
+    repeats: int
+
+
+def cpu_per_request(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], list[float]]:
+    """(target, scenario) → cpu_per_request (µs) of each valid cell of metrics.csv."""
+    found: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for row in rows:
+        if (
+            row["metric"] == "cpu_per_request"
+            and row["request"] == "total"
+            and row["valid"] == "True"
+            and row["value"] not in ("", "nan")
+        ):
+            found[(row["target"], row["scenario"])].append(float(row["value"]))
+    return found
+
+
+def estimate(cpu_us: list[float], cpus: int = 1) -> Estimate | None:
+    """Capacity = CPUs × 1e6 / CPU µs per request, per repeat: mean and range."""
+    per_repeat = [cpus * 1e6 / us for us in cpu_us if us > 0]
+    if not per_repeat:
+        return None
+    return Estimate(statistics.fmean(per_repeat), min(per_repeat), max(per_repeat), len(per_repeat))
+
+
+def wrk_rps(output: str) -> float | None:
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    return float(match.group(1)) if match else None
+
+
+def verdict(ratio: float | None) -> str:
+    if ratio is None:
+        return "n/a"
+    return "ok" if round(abs(ratio - 1), 6) <= TOLERANCE else "off"
+
+
+def table(rows: list[tuple[str, str, Estimate | None, float | None]]) -> str:
+    lines = [
+        f"{'target':<24} {'endpoint':<10} {'estimate req/s [range]':>28} {'wrk req/s':>10} "
+        f"{'est/wrk':>8}",
+    ]
+    for target, endpoint, est, rps in rows:
+        shown = f"{est.mean:,.0f} [{est.low:,.0f}–{est.high:,.0f}]" if est else "no valid cell"
+        ratio = est.mean / rps if est and rps else None
+        ratio_txt = f"{ratio:.2f} {verdict(ratio)}" if ratio is not None else "n/a"
+        wrk_txt = f"{rps:,.0f}" if rps else "n/a"
+        lines.append(f"{target:<24} {endpoint:<10} {shown:>28} {wrk_txt:>10} {ratio_txt:>8}")
+    return "\n".join(lines)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_serving(proc: subprocess.Popen[str], deadline: float) -> bool:
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            return False
+        if "serving" in line.lower():
+            return True
+    return False
+
+
+def measure_cpu(target: str, scenarios: list[str], rate: int, database: str, out: Path) -> Path:
+    cmd = [
+        *TWINBENCH, "run", "--no-progress", "--targets", target,
+        "--scenarios", ",".join(scenarios), "--rates", str(rate), "--repeats", "3",
+        "--warmup-s", "1", "--measure-s", "4.25", "--target-cpus", "0",
+        "--loader-cpus", "1", "--database", database, "--out", str(out),
+    ]  # fmt: skip
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    return out / "metrics.csv"
+
+
+def saturate(target: str, paths: list[str], database: str, seconds: int) -> dict[str, float | None]:
+    port = _free_port()
+    cmd = [
+        *TWINBENCH, "serve", target, "--cpus", "0", "--port", str(port),
+        "--database", database,
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    found: dict[str, float | None] = {}
+    try:
+        if not _wait_serving(proc, time.monotonic() + 60):
+            return {p: None for p in paths}
+        for path in paths:
+            url = f"http://127.0.0.1:{port}{path}"
+            wrk = ["taskset", "-c", "1", "wrk", "-t1", "-c64"]
+            subprocess.run([*wrk, "-d2s", url], capture_output=True, timeout=30, check=False)
+            done = subprocess.run(
+                [*wrk, f"-d{seconds}s", url], capture_output=True, text=True,
+                timeout=seconds + 30, check=False,
+            )  # fmt: skip
+            found[path] = wrk_rps(done.stdout)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--rate", type=int, default=200, help="open-model rate for (a)")
+    parser.add_argument("--wrk-seconds", type=int, default=8)
+    parser.add_argument("--budget-s", type=float, default=600)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        print("capacity-check needs wrk and taskset (bash scripts/system-deps.sh as root)")
+        return 2
+    targets = args.targets.split(",")
+    scenarios = args.endpoints.split(",")
+    started = time.monotonic()
+    rows: list[tuple[str, str, Estimate | None, float | None]] = []
+    with tempfile.TemporaryDirectory(prefix="twinbench-capacity-") as tmp:
+        database = f"sqlite:///{tmp}/capacity.sqlite3"
+        subprocess.run([*TWINBENCH, "db", "init", "--database", database], cwd=ROOT,
+                       capture_output=True, check=True, timeout=120)  # fmt: skip
+        for i, target in enumerate(targets):
+            if time.monotonic() - started > args.budget_s:
+                print(f"[{time.monotonic() - started:5.0f} s] budget spent: {target} skipped")
+                rows += [(target, s, None, None) for s in scenarios]
+                continue
+            print(f"[{time.monotonic() - started:5.0f} s] {target}: CPU per request at "
+                  f"{args.rate}/s ({', '.join(scenarios)}, 3 repeats)", flush=True)  # fmt: skip
+            metrics = measure_cpu(target, scenarios, args.rate, database, Path(tmp) / f"run{i}")
+            cpu = cpu_per_request(csv.DictReader(metrics.open())) if metrics.exists() else {}
+            print(f"[{time.monotonic() - started:5.0f} s] {target}: wrk, {args.wrk_seconds} s "
+                  f"per endpoint", flush=True)  # fmt: skip
+            rps = saturate(target, [ENDPOINTS[s] for s in scenarios], database, args.wrk_seconds)
+            for s in scenarios:
+                est = estimate(cpu.get((target, s), []))
+                rows.append((target, s, est, rps.get(ENDPOINTS[s])))
+                print(f"    {s}: estimate {est.mean:,.0f}/s" if est else f"    {s}: no valid cell",
+                      f"wrk {rps.get(ENDPOINTS[s]) or 0:,.0f}/s", flush=True)  # fmt: skip
+    print()
+    print(f"Capacity from CPU time per request vs wrk, one CPU (goal: within ±{TOLERANCE:.0%})")
+    print(table(rows))
+    print(f"({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
