@@ -20,6 +20,7 @@ import argparse
 import csv
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -103,12 +104,16 @@ def _free_port() -> int:
 
 
 def _wait_serving(proc: subprocess.Popen[str], deadline: float) -> bool:
+    """Until `twinbench serve` prints its "serving ..." line (after its health check)."""
     assert proc.stdout is not None
-    while time.monotonic() < deadline:
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([proc.stdout], [], [], left)
+        if not ready:
+            return False
         line = proc.stdout.readline()
         if not line:
             return False
-        if "serving" in line.lower():
+        if line.startswith("serving "):
             return True
     return False
 
@@ -132,7 +137,7 @@ def saturate(target: str, paths: list[str], database: str, seconds: int) -> dict
     ]  # fmt: skip
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     found: dict[str, float | None] = {}
     try:
