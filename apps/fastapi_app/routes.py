@@ -2,9 +2,8 @@
 
 **Flat routes, not APIRouter + include_router.** Since FastAPI 0.137, `include_router` is
 lazy: the app keeps an `_IncludedRouter` node and resolves the included routes on every
-request (matched once to choose the router, then again inside it; about 80 more Python
-calls per request than a route added to the app itself). Measured on /json with uvicorn,
-one worker on one core: see apps/CONTRACT.md ("Routing"). So each module records its
+request (matched once to choose the router, then again inside it). apps/CONTRACT.md
+("Routing") has the measured cost. So each module records its
 operations in a `RouteTable`, and `create_app` adds them to the app with FastAPI's public
 `app.add_api_route` / `app.add_api_websocket_route`: the routes are exactly those that
 `@app.get(...)` would make (same dependencies, response models, status codes, OpenAPI), in
