@@ -1,6 +1,6 @@
 """The storage interface the routers use, and the factory that picks a backend.
 
-Routers depend on this Protocol only, so PostgreSQL (asyncpg) and SQLite (aiosqlite) are
+Routes depend on this Protocol only, so PostgreSQL (asyncpg) and SQLite (sqlite3) are
 interchangeable and tests can swap in either.
 """
 

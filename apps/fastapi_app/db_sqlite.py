@@ -3,12 +3,12 @@
 SQLite is a library, not a server: a statement runs on the calling thread, so an async app
 runs it on another thread and awaits the result. aiosqlite (used here before) does that per
 statement: every `execute` is a hop to the connection's thread and back through the event
-loop (a queue, a thread wake-up, `call_soon_threadsafe`), about 60 µs of CPU each on the
-reference machine, more than the statement itself. /queries?queries=20 made 20 hops and cost
-1,360 µs of CPU for its database work alone, against 387 µs for the same 20 statements in one
-hop (and 160 µs inline, as the Flask twin runs them). So here each request's database work is
-one plain function, run on a pooled connection in one hop (`_run`); apps/CONTRACT.md has the
-measured effect on /queries and /fortunes.
+loop (a queue, a thread wake-up, `call_soon_threadsafe`), tens of µs of CPU each, more than
+the statement itself: /queries?queries=20 made 20 hops, and its database work cost about
+four times the CPU of the same 20 statements in one hop. So here each request's database
+work is one plain function, run on a pooled connection in one hop (`_run`); apps/CONTRACT.md
+("SQLite in the FastAPI twin") has the measured effect on /queries and /fortunes, and the
+tail latency the hop still costs.
 
 SQLite has one write lock per database, and a writer that waits for it sleeps in SQLite's
 busy handler (back-off up to 100 ms). Writers therefore queue on an asyncio lock first, so
