@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling clean help
+.PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling capacity-check clean help
 
 help:
 	@echo "make install     create .venv and install twinbench, the apps, servers and tools"
@@ -16,6 +16,7 @@ help:
 	@echo "make microbench  in-process pytest-benchmark of /json, /db, POST /api/items"
 	@echo "make upstream-bench  capacity of the mock upstream (5,000 concurrent waits)"
 	@echo "make loader-ceiling  requests/s one Locust process makes on one core (/plaintext)"
+	@echo "make capacity-check  capacity predicted by CPU time per request vs wrk (≤ 10 min)"
 
 install: $(STAMP)
 
@@ -59,6 +60,11 @@ upstream-bench: install
 
 loader-ceiling: install
 	$(BIN)/python scripts/loader_ceiling.py
+
+# Capacity predicted from CPU µs per request (twinbench run, open model) against wrk's
+# saturated req/s, per target and endpoint, one CPU each (scripts/capacity_check.py).
+capacity-check: install
+	$(BIN)/python scripts/capacity_check.py
 
 clean:
 	rm -rf $(VENV) .twinbench .pytest_cache .mypy_cache .ruff_cache

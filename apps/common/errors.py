@@ -26,6 +26,8 @@ class ErrorCode(enum.Enum):
     NOT_READY = ("not_ready", 503, "Service is not ready")
     # Every pooled database connection stayed busy for the whole acquire timeout.
     UNAVAILABLE = ("unavailable", 503, "No database connection became free in time")
+    # A WebSocket handshake that RFC 6455 says to refuse (apps/common/handshake.py).
+    BAD_HANDSHAKE = ("bad_handshake", 400, "Malformed WebSocket handshake")
     # A WebSocket handshake to a server configuration that cannot hold one.
     NOT_IMPLEMENTED = (
         "not_implemented",

@@ -1,7 +1,7 @@
 """What both twins do when every pooled database connection is busy. Pure: no I/O here.
 
 A request waits at most ACQUIRE_TIMEOUT_S for a connection (psycopg_pool's default, and
-now the same for asyncpg, aiosqlite and the Flask twin's sqlite3 pool), then gets the
+now the same for asyncpg and both twins' sqlite3 pools), then gets the
 contract's 503 `unavailable`: overload is the server's condition, not a bug, so it is
 neither a 500 nor a logged traceback.
 """

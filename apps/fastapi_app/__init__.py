@@ -34,8 +34,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     )
     # Outermost of the user middleware: an oversized upload is refused before routing.
     app.add_middleware(BodyLimitMiddleware)
-    routers = [techempower.router, api.router, realtime.router, health.router]
-    install_error_handlers(app, routers)
-    for router in routers:
-        app.include_router(router)
+    # Flat routes (apps/fastapi_app/routes.py says why), then the handlers that index them.
+    for module in (techempower, api, realtime, health):
+        module.routes.add_to(app)
+    install_error_handlers(app)
     return app

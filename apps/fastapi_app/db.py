@@ -1,6 +1,6 @@
 """The storage interface the routers use, and the factory that picks a backend.
 
-Routers depend on this Protocol only, so PostgreSQL (asyncpg) and SQLite (aiosqlite) are
+Routes depend on this Protocol only, so PostgreSQL (asyncpg) and SQLite (sqlite3) are
 interchangeable and tests can swap in either.
 """
 
@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from typing_extensions import TypedDict
+
 from twinbench.apps.common.models import Item, ItemIn
 from twinbench.apps.common.settings import AppConfig, DatabaseKind
 
-# One World row as TechEmpower serializes it.
-World = dict[str, int]
+
+class World(TypedDict):
+    """One World row as TechEmpower serializes it (a plain dict at run time). The routes
+    declare it as their return type, so FastAPI validates and serializes the rows with
+    Pydantic, to JSON bytes in Rust, in this key order."""
+
+    id: int
+    randomNumber: int  # TechEmpower's spelling
 
 
 def world(id_: int, number: int) -> World:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from twinbench.apps.common.errors import ErrorCode, error_body, validation_details
 from twinbench.apps.common.pools import PoolExhausted
@@ -31,7 +32,9 @@ class ApiError(Exception):
 
 INTERNAL_ERROR_BODY = error_body(ErrorCode.INTERNAL_ERROR)
 
-_BY_STATUS = {code.status: code for code in ErrorCode}
+# A status the framework raises maps to the code it means there (a 400 is a body that could not
+# be parsed, never a WebSocket handshake: that one is raised by name).
+_BY_STATUS = {code.status: code for code in ErrorCode if code is not ErrorCode.BAD_HANDSHAKE}
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
@@ -48,15 +51,14 @@ class AllowIndex:
     """Every method any route serves at a path, for the 405's Allow header.
 
     The router's own Allow header lists only the first route whose path matched, so
-    `POST /api/items/1` would advertise GET and HEAD but not PUT and DELETE. Built once from
-    the routers' public route list; consulted only when answering a 405.
+    `POST /api/items/1` would advertise GET and HEAD but not PUT and DELETE. Built from the
+    app's public (flat) route list when the app is made; consulted only when answering a 405.
     """
 
-    def __init__(self, routers: Iterable[APIRouter]) -> None:
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
         self._routes = [
             (route.path_regex, frozenset(route.methods or ()))
-            for router in routers
-            for route in router.routes
+            for route in routes
             if isinstance(route, APIRoute)
         ]
 
@@ -138,9 +140,10 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(INTERNAL_ERROR_BODY, status_code=500)
 
 
-def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+def install_error_handlers(app: FastAPI) -> None:
+    """Call once every route is added: the 405's Allow index is built from `app.routes`."""
     app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error_handler(AllowIndex(routers)))
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler(AllowIndex(app.routes)))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PoolExhausted, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

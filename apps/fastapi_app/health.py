@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing_extensions import TypedDict
 
 from twinbench.apps.common.errors import ErrorCode
 
-from .errors import error_response
+from .errors import ApiError
 from .resources import ResourcesDep
-from .routes import GET
+from .routes import GET, RouteTable
 
-router = APIRouter()
+routes = RouteTable()
 
 # A health probe must answer even when the pool is exhausted or the database hangs.
 PING_TIMEOUT_S = 5.0
 
 
-@router.api_route("/health", methods=GET)
-async def health(resources: ResourcesDep) -> JSONResponse:
+class Status(TypedDict):
+    status: str
+
+
+@routes.api_route("/health", methods=GET)
+async def health(resources: ResourcesDep) -> Status:
     try:
         async with asyncio.timeout(PING_TIMEOUT_S):
             await resources.db.ping()
     except Exception:
-        return error_response(ErrorCode.NOT_READY)
+        raise ApiError(ErrorCode.NOT_READY) from None
     if resources.http.closed:
-        return error_response(ErrorCode.NOT_READY)
-    return JSONResponse({"status": "ok"})
+        raise ApiError(ErrorCode.NOT_READY)
+    return {"status": "ok"}

@@ -8,16 +8,19 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from twinbench.apps.common.errors import ErrorCode
+from twinbench.apps.common.handshake import request_errors
 from twinbench.apps.common.models import SseParams
 
 from .broadcast import BroadcastHub
+from .errors import error_response
 from .resources import ResourcesDep
-from .routes import GET
+from .routes import GET, RouteTable
 
-router = APIRouter()
+routes = RouteTable()
 
 # A typed header, validated with the query in one pass, so a request with a bad query *and*
 # a bad header lists both errors, as the Flask twin does. Its errors are those of the Flask
@@ -60,7 +63,7 @@ async def _empty() -> AsyncIterator[bytes]:
     yield  # pragma: no cover - makes this an async generator
 
 
-@router.api_route("/sse/stream", methods=GET)
+@routes.api_route("/sse/stream", methods=GET)
 async def sse_stream(
     request: Request,
     params: Annotated[SseParams, Query()],
@@ -76,8 +79,29 @@ async def sse_stream(
     return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-@router.websocket("/ws/echo")
+async def refused(websocket: WebSocket) -> bool:
+    """Answer a handshake RFC 6455 says to refuse with the contract's 400, before accepting.
+
+    The server performs the handshake proper (uvicorn refuses a bad key or version itself,
+    with its own 400); a handshake without Host reaches the app (common/handshake.py). The
+    400 goes out through the ASGI WebSocket Denial Response extension, which every uvicorn
+    protocol implements; a server without it gets a close before accept (a 403 there)."""
+    # ASGI: a WebSocket scope without "http_version" means 1.1.
+    errors = request_errors(websocket.scope.get("http_version", "1.1"), websocket.headers.getlist)
+    if not errors:
+        return False
+    response = error_response(ErrorCode.BAD_HANDSHAKE, errors)
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(code=1002)
+    return True
+
+
+@routes.websocket("/ws/echo")
 async def ws_echo(websocket: WebSocket) -> None:
+    if await refused(websocket):
+        return
     await websocket.accept()
     try:
         while True:
@@ -92,9 +116,11 @@ async def ws_echo(websocket: WebSocket) -> None:
         return
 
 
-@router.websocket("/ws/broadcast")
+@routes.websocket("/ws/broadcast")
 async def ws_broadcast(websocket: WebSocket, resources: ResourcesDep) -> None:
     hub: BroadcastHub = resources.hub
+    if await refused(websocket):
+        return
     await websocket.accept()
     subscriber = hub.join(websocket)
     try:

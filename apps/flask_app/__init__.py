@@ -19,6 +19,7 @@ from . import api, health, realtime, techempower
 from .broadcast import Hub
 from .db import open_storage
 from .errors import register_error_handlers
+from .jsonprovider import PydanticJSONProvider
 from .state import Services, install
 from .upstream import UpstreamClient
 
@@ -27,6 +28,8 @@ def create_app(config: AppConfig | None = None) -> Flask:
     config = config if config is not None else AppConfig.from_env()
 
     app = Flask(__name__)
+    # jsonify() through pydantic-core's Rust serializer (jsonprovider.py says why).
+    app.json = PydanticJSONProvider(app)
     app.config.update(
         # werkzeug enforces it on Content-Length and while reading a chunked body (-> 413).
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,

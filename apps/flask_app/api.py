@@ -53,7 +53,7 @@ def _known_id(item_id: int) -> int:
 def _item_response(item: Item | None, status: int = 200) -> Response:
     if item is None:
         raise ApiError(ErrorCode.NOT_FOUND)
-    response = jsonify(item.model_dump())
+    response = jsonify(item)  # the JSON provider serializes the model itself
     response.status_code = status
     return response
 
@@ -68,7 +68,7 @@ def create_item() -> Response:
 def list_items() -> Response:
     params = parse_query(ListParams)
     items = services().storage.list_items(params.limit, params.offset)
-    return jsonify(ItemPage(items=items, limit=params.limit, offset=params.offset).model_dump())
+    return jsonify(ItemPage(items=items, limit=params.limit, offset=params.offset))
 
 
 @bp.get("/items/<item_id:item_id>")

@@ -72,9 +72,10 @@ def drain_unread_body(response: Response) -> Response:
     reuses the connection fails with "server disconnected". Past DRAIN_LIMIT, that close is
     the right outcome and is left to the server.
     """
+    environ = request.environ
+    if environ.get("CONTENT_LENGTH") in (None, "", "0") and "HTTP_TRANSFER_ENCODING" not in environ:
+        return response  # no body: the hot path costs two dict lookups
     length = request.content_length
-    if not length and "Transfer-Encoding" not in request.headers:
-        return response  # no body: the hot path costs two lookups
     # A client that hung up mid-body has no use for the answer, and a body whose framing the
     # server refused (gunicorn's ParseException subclasses) cannot be drained: the answer is
     # decided either way, and the server closes a connection it cannot parse.

@@ -19,21 +19,37 @@ from twinbench.apps.common.pools import PoolExhausted
 
 from .body import drain_unread_body
 
-_BY_STATUS = {code.status: code for code in ErrorCode}
+# CONTENT_LENGTH values that mean "no body" (the server's environ).
+_NO_LENGTH = (None, "", "0")
+# A status the framework raises maps to the code it means there (a 400 is a body that could not
+# be parsed, never a WebSocket handshake: that one is raised by name).
+_BY_STATUS = {code.status: code for code in ErrorCode if code is not ErrorCode.BAD_HANDSHAKE}
 
 
 class ApiError(Exception):
     """Raised by views for a contract error; rendered by `register_error_handlers`."""
 
-    def __init__(self, code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        details: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(code.code)
         self.code = code
         self.details = details
+        self.headers = headers or {}
 
 
-def error_response(code: ErrorCode, details: Sequence[Mapping[str, Any]] = ()) -> Response:
+def error_response(
+    code: ErrorCode,
+    details: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     response = jsonify(error_body(code, details))
     response.status_code = code.status
+    if headers:
+        response.headers.update(headers)
     return response
 
 
@@ -46,7 +62,7 @@ def _other_error(status: int, name: str) -> Response:
 
 
 def _handle_api_error(exc: ApiError) -> Response:
-    return error_response(exc.code, exc.details)
+    return error_response(exc.code, exc.details, exc.headers)
 
 
 def _only_websockets_here() -> bool:
@@ -101,7 +117,11 @@ def check_content_length() -> None:
     `Content-Length` is a 413 on any path, as it is for a size-limiting middleware. A chunked
     body has no length up front; werkzeug's MAX_CONTENT_LENGTH stream limit catches it on read.
     """
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    # The environ first: a request without a body (most) costs one dict lookup, not a parse.
+    if request.environ.get("CONTENT_LENGTH") in _NO_LENGTH:
+        return
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
 
 

@@ -11,6 +11,7 @@ from flask_sock import Sock
 from simple_websocket import Server
 
 from twinbench.apps.common.errors import ErrorCode
+from twinbench.apps.common.handshake import VERSION_HEADER, handshake_errors, needs_version_header
 from twinbench.apps.common.models import SseParams
 
 from .errors import ApiError
@@ -76,6 +77,12 @@ def prepare_websocket() -> None:
         # Without it, simple_websocket raises RuntimeError (a 500) on waitress, and takes
         # over a gunicorn sync worker for as long as the client stays.
         raise ApiError(ErrorCode.NOT_IMPLEMENTED)
+    # simple-websocket/wsproto raise on a missing key, version or Host (a 500 with a
+    # traceback) and accept a malformed key: the RFC's checks come first (common/handshake.py).
+    errors = handshake_errors(request.environ.get("SERVER_PROTOCOL", ""), request.headers.getlist)
+    if errors:
+        headers = dict([VERSION_HEADER]) if needs_version_header(errors) else None
+        raise ApiError(ErrorCode.BAD_HANDSHAKE, errors, headers)
     sock = request.environ.get("gunicorn.socket")
     if sock is not None and not isinstance(sock, SendAllSocket):
         request.environ["gunicorn.socket"] = SendAllSocket(sock)

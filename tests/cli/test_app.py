@@ -39,6 +39,16 @@ def test_targets_prints_one_line_per_target_beginning_with_its_name() -> None:
     assert out.stdout.splitlines()[0].endswith("; no websocket; sse limited")
 
 
+def test_targets_name_the_antipatterns() -> None:
+    as_json = json.loads(run("targets", "--json").stdout)
+    marked = {t["name"]: t["antipattern"] for t in as_json if t["antipattern"]}
+    assert set(marked) == {"fastapi-naive-blocking", "fastapi-naive-sync"}
+    assert all(t["antipattern"] == "" for t in as_json if t["name"] not in marked)
+    lines = {line.split()[0]: line for line in run("targets").stdout.splitlines()}
+    assert "ANTI-PATTERN: async def endpoints make blocking" in lines["fastapi-naive-blocking"]
+    assert "ANTI-PATTERN" not in lines["fastapi-uvicorn"]
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

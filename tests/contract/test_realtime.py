@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from support.headers import check_common_headers
+from support.headers import check_common_headers, denial_has_server_stamps
 from support.served import Served
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -133,7 +133,8 @@ def test_ws_handshake_answer_matches_the_registry(server: Served, path: str) -> 
     assert response.status_code == 501, response
     assert took < 3, f"the 501 took {took:.1f} s"
     headers = {name: value for name, value in response.headers.raw_items()}
-    check_common_headers("GET", 501, headers)
+    stamps = denial_has_server_stamps(server.target.argv)
+    check_common_headers("GET", 501, headers, server_stamps=stamps)
     assert response.headers["content-type"].startswith("application/json")
     assert json.loads(response.body) == {
         "error": {

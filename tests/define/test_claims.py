@@ -123,7 +123,7 @@ def test_the_command_named_for_missing_data_really_measures_the_check(check: Che
     registry = default_registry()
     feature = scenarios.get(scenario).feature
     targets = str(params["targets"]).split(",") if params["targets"] else list(profile.targets)
-    chosen = [registry.get(t) for t in targets or registry.names]
+    chosen = [registry.get(t) for t in targets or registry.standard_names]
     for name in check.flask_targets + check.fastapi_targets:
         assert name in [t.name for t in chosen], (name, targets)
     sides = {t.app for t in chosen if t.supports(feature)}

@@ -16,7 +16,7 @@ from twinbench.results.model import Driver, LoadModel
 def _plan(profile: str = "quick", names: tuple[str, ...] | None = None, repeats: int = 3):
     prof = profiles.get(profile)
     reg = default_registry()
-    targets = reg.select(list(names or prof.targets or reg.names))
+    targets = reg.select(list(names or prof.targets or reg.standard_names))
     return build_plan(prof, targets, scenarios.CATALOGUE, repeats=repeats, target_cpus=1)
 
 

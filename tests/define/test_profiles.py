@@ -13,7 +13,7 @@ from twinbench.errors import UsageError
 @pytest.mark.parametrize("profile", profiles.PROFILES, ids=lambda p: p.name)
 def test_estimate_within_budget(profile: profiles.Profile) -> None:
     reg = default_registry()
-    targets = reg.select(list(profile.targets or reg.names))
+    targets = reg.select(list(profile.targets or reg.standard_names))
     plan = build_plan(profile, targets, scenarios.CATALOGUE, repeats=profile.repeats, target_cpus=1)
     est = estimate_seconds(plan)
     assert est <= profile.budget_s, f"{profile.name}: {est:.0f} s > {profile.budget_s:.0f} s"

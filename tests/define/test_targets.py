@@ -123,3 +123,22 @@ def test_sync_sse_limit_names_the_worker_timeout_it_runs_with() -> None:
     argv = sync.render_argv(python="py", host="h", port=1, workers=1)
     assert argv[argv.index("--timeout") + 1] == str(GUNICORN_TIMEOUT_S)
     assert f"{GUNICORN_TIMEOUT_S} s" in note and "cut" in note
+
+
+def test_antipatterns_are_marked_and_in_no_profiles_defaults() -> None:
+    from twinbench.define import profiles
+
+    reg = default_registry()
+    naive = {"fastapi-naive-blocking", "fastapi-naive-sync"}
+    assert {t.name for t in reg if t.antipattern} == naive
+    for name in naive:
+        target = reg.get(name)
+        assert target.antipattern.strip().endswith(("worker", "holds"))
+        # The naive ports serve the request/response contract only, and say so.
+        for feature in (Feature.TECHEMPOWER, Feature.API, Feature.UPSTREAM, Feature.CPU):
+            assert target.supports(feature)
+        assert set(target.unsupported) == {Feature.SSE, Feature.WEBSOCKET}
+    assert set(reg.standard_names) == set(reg.names) - naive
+    for profile in profiles.PROFILES:
+        defaults = profile.targets or tuple(reg.standard_names)
+        assert not naive & set(defaults), profile.name

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
 from twinbench.apps.common.errors import ErrorCode
@@ -16,27 +17,25 @@ from .helpers import assert_error
 
 
 def _app() -> FastAPI:
-    router = APIRouter()
+    app = FastAPI()
 
-    @router.get("/things/{thing_id:int}")
+    @app.get("/things/{thing_id:int}")
     async def get_thing(thing_id: int) -> dict[str, int]:
         return {"id": thing_id}
 
-    @router.delete("/things/{thing_id:int}")
+    @app.delete("/things/{thing_id:int}")
     async def delete_thing(thing_id: int) -> None:
         raise ApiError(ErrorCode.NOT_FOUND)
 
-    @router.post("/things")
+    @app.post("/things")
     async def post_thing(item: ItemIn) -> dict[str, Any]:
         return item.model_dump()
 
-    @router.get("/upstream")
+    @app.get("/upstream")
     async def upstream() -> None:
         raise ApiError(ErrorCode.UPSTREAM_ERROR, [{"field": "x", "type": "t", "message": "m"}])
 
-    app = FastAPI()
-    install_error_handlers(app, [router])
-    app.include_router(router)
+    install_error_handlers(app)
     return app
 
 
@@ -46,11 +45,12 @@ def errors_client() -> TestClient:
 
 
 def test_allow_index_unions_methods_across_routes() -> None:
-    router = APIRouter()
-    router.add_api_route("/a/{x:int}", lambda: None, methods=["GET", "HEAD"])
-    router.add_api_route("/a/{x:int}", lambda: None, methods=["PUT"])
-    router.add_api_route("/b", lambda: None, methods=["POST"])
-    index = AllowIndex([router])
+    routes = [
+        APIRoute("/a/{x:int}", lambda: None, methods=["GET", "HEAD"]),
+        APIRoute("/a/{x:int}", lambda: None, methods=["PUT"]),
+        APIRoute("/b", lambda: None, methods=["POST"]),
+    ]
+    index = AllowIndex(routes)
     assert index.allow("/a/5") == "GET, HEAD, PUT"
     assert index.allow("/b") == "POST"
     assert index.allow("/a/x") == ""

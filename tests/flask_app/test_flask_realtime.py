@@ -220,3 +220,58 @@ def test_send_all_socket_writes_everything_and_delegates_the_rest() -> None:
     assert raw.out == b"frame"
     assert wrapped.fileno() == 7
     assert isinstance(SendAllSocket(socket.socket()).family, socket.AddressFamily)
+
+
+@pytest.mark.parametrize(
+    ("headers", "field", "version_header"),
+    [
+        ({"Sec-WebSocket-Key": None}, "Sec-WebSocket-Key", False),
+        ({"Sec-WebSocket-Key": "abc"}, "Sec-WebSocket-Key", False),
+        ({"Sec-WebSocket-Version": None}, "Sec-WebSocket-Version", True),
+        ({"Sec-WebSocket-Version": "8"}, "Sec-WebSocket-Version", True),
+    ],
+)
+def test_malformed_handshake_is_400_before_flask_sock(
+    client: FlaskClient, headers: dict[str, str | None], field: str, version_header: bool
+) -> None:
+    # As gunicorn's gthread worker would hand it over: flask-sock used to raise (a 500).
+    sent = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }
+    sent.update(headers)  # type: ignore[arg-type]
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        response = client.get(
+            "/ws/echo",
+            headers={k: v for k, v in sent.items() if v is not None},
+            environ_overrides={"gunicorn.socket": server_side, "wsgi.multithread": True},
+        )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_handshake"
+    assert [d["field"] for d in error["details"]] == [field]
+    assert ("Sec-WebSocket-Version" in response.headers) is version_header
+
+
+def test_http_1_0_handshake_is_400(client: FlaskClient) -> None:
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        response = client.get(
+            "/ws/broadcast",
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+            },
+            environ_overrides={
+                "gunicorn.socket": server_side,
+                "wsgi.multithread": True,
+                "SERVER_PROTOCOL": "HTTP/1.0",
+            },
+        )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"][0]["field"] == "http_version"

@@ -16,6 +16,7 @@ import pytest
 from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
 from twinbench.define.targets import Feature, Target, default_registry
 from twinbench.run.ports import free_port
+from twinbench.run.process import ManagedProcess
 from twinbench.run.servers import ServeConfig, target_process
 
 from .headers import assert_common_headers
@@ -28,6 +29,11 @@ class Served:
     config: ServeConfig
     database: DatabaseURL
     client: httpx.Client
+    process: ManagedProcess
+
+    def stderr_tail(self, lines: int = 200) -> str:
+        """The server's recent stderr (its error log), to look for tracebacks."""
+        return self.process.stderr_tail(lines)
 
     @property
     def base_url(self) -> str:
@@ -106,7 +112,7 @@ def serve(
         running(proc),
         httpx.Client(base_url=config.base_url, timeout=20, trust_env=False, event_hooks=hooks) as c,
     ):
-        yield Served(target, config, database, c)
+        yield Served(target, config, database, c, proc)
         # A server that crashed during the tests must not pass silently.
         proc.check_alive()
         assert "Traceback" not in proc.stderr_tail(200), proc.stderr_tail(60)

@@ -63,6 +63,7 @@ def _target_record(t: Target, cpus: int) -> dict[str, object]:
         "unsupported": {f.value: why for f, why in t.unsupported.items()},
         "limits": {f.value: note for f, note in t.limits.items()},
         "description": t.description,
+        "antipattern": t.antipattern,
     }
 
 
@@ -95,6 +96,8 @@ def targets(as_json: bool, ncpus: int) -> None:
             line += "; no " + ", ".join(f.value for f in t.unsupported)
         if t.limits:
             line += "; " + ", ".join(f.value for f in t.limits) + " limited"
+        if t.antipattern:
+            line += "; ANTI-PATTERN: " + t.antipattern
         click.echo(line)
 
 

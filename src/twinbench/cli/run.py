@@ -99,7 +99,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     default="quick",
     show_default=True,
     help="smoke (≤ 90 s, every scenario once on 2 targets), quick (≤ 5 min, 3 targets, "
-    "3 repeats), full (≤ 45 min, every target, step ladders for capacity).",
+    "3 repeats), full (≤ 45 min, every target but the anti-patterns, step ladders for "
+    "capacity).",
 )
 @click.option("--targets", help="Comma-separated target names [default: the profile's].")
 @click.option("--scenarios", help="Comma-separated scenario names [default: all].")
@@ -248,7 +249,7 @@ def run(
     ladder = parse_levels(users, rates)
     extra = load_targets(config_path) if config_path else ()
     registry = Registry((*BUILTIN_TARGETS, *extra))
-    chosen = registry.select(_split(targets) or list(prof.targets or registry.names))
+    chosen = registry.select(_split(targets) or list(prof.targets or registry.standard_names))
     chosen_scenarios = scenario_catalogue.select(_split(scenarios))
     if target_cpus or loader_cpus:
         default_t, default_l = default_cpus()

@@ -197,7 +197,7 @@ def _targets(check: Check, profile: profiles.Profile) -> list[str] | None:
         return None
     registry = default_registry()
     feature = scenario_catalogue.get(check.scenario).feature
-    defaults = [registry.get(n) for n in profile.targets or registry.names]
+    defaults = [registry.get(n) for n in profile.targets or registry.standard_names]
     chosen: list[str] = []
     for app, named in sides:
         chosen += named or [t.name for t in defaults if t.app is app and t.supports(feature)]

@@ -118,8 +118,8 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         name="full",
-        description="every target × scenario, step ladders for capacity, 3 repeats",
-        targets=(),  # every registered target
+        description="every target (but the anti-patterns) × scenario, step ladders, 3 repeats",
+        targets=(),  # every registered target but the anti-patterns
         repeats=3,
         warmup_s=0.5,
         measure_s=2.2,

@@ -71,6 +71,9 @@ class Target:
     # tests that count requests on the server side switch them on.
     access_log_argv: tuple[str, ...] = ()
     no_access_log_argv: tuple[str, ...] = ()
+    # Non-empty: this target is a known anti-pattern, kept to be measured (a sentence saying
+    # what is wrong). No profile runs it by default; name it in --targets.
+    antipattern: str = ""
 
     def supports(self, feature: Feature) -> bool:
         return feature not in self.unsupported
@@ -170,6 +173,33 @@ _GUNICORN_ACCESS_LOG = ("--access-logfile", "-")
 _FLASK_APP = "twinbench.apps.flask_app:create_app()"
 _FASTAPI_APP = "twinbench.apps.fastapi_app:create_app()"
 
+
+def _uvicorn(factory: str) -> tuple[str, ...]:
+    return (
+        "{python}",
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--workers",
+        "{workers}",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--ws",
+        "websockets",
+        "--timeout-graceful-shutdown",
+        "5",
+    )
+
+
+_NOT_PORTED = "not ported: the naive ports cover the request/response endpoints only"
+
 BUILTIN_TARGETS: tuple[Target, ...] = (
     Target(
         name="flask-gunicorn-sync",
@@ -247,27 +277,7 @@ BUILTIN_TARGETS: tuple[Target, ...] = (
         app=App.FASTAPI,
         server=Server.UVICORN,
         worker_model=WorkerModel.ASYNCIO,
-        argv=(
-            "{python}",
-            "-m",
-            "uvicorn",
-            "--factory",
-            "twinbench.apps.fastapi_app:create_app",
-            "--host",
-            "{host}",
-            "--port",
-            "{port}",
-            "--workers",
-            "{workers}",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--ws",
-            "websockets",
-            "--timeout-graceful-shutdown",
-            "5",
-        ),
+        argv=_uvicorn("twinbench.apps.fastapi_app:create_app"),
         no_access_log_argv=("--no-access-log",),
         description="FastAPI under uvicorn (uvloop, httptools), one worker per CPU",
     ),
@@ -285,6 +295,35 @@ BUILTIN_TARGETS: tuple[Target, ...] = (
         ),
         description="FastAPI under gunicorn with uvicorn workers, one per CPU",
         access_log_argv=_GUNICORN_ACCESS_LOG,
+    ),
+    # The naive migration (apps/fastapi_naive): anti-patterns, measured on purpose.
+    Target(
+        name="fastapi-naive-blocking",
+        app=App.FASTAPI,
+        server=Server.UVICORN,
+        worker_model=WorkerModel.ASYNCIO,
+        argv=_uvicorn("twinbench.apps.fastapi_naive:create_blocking_app"),
+        no_access_log_argv=("--no-access-log",),
+        description="the Flask twin ported as `async def` endpoints that keep its blocking "
+        "sqlite3/psycopg and urllib3 calls, under uvicorn, one worker per CPU",
+        unsupported={Feature.SSE: _NOT_PORTED, Feature.WEBSOCKET: _NOT_PORTED},
+        antipattern="async def endpoints make blocking database and HTTP calls: each call "
+        "stalls the event loop, so a worker serves one request at a time and a slow "
+        "upstream stalls every connection it holds",
+    ),
+    Target(
+        name="fastapi-naive-sync",
+        app=App.FASTAPI,
+        server=Server.UVICORN,
+        worker_model=WorkerModel.ASYNCIO,
+        argv=_uvicorn("twinbench.apps.fastapi_naive:create_sync_app"),
+        no_access_log_argv=("--no-access-log",),
+        description="the Flask twin ported as plain `def` endpoints (Starlette's thread pool) "
+        "over its synchronous drivers, under uvicorn, one worker per CPU",
+        unsupported={Feature.SSE: _NOT_PORTED, Feature.WEBSOCKET: _NOT_PORTED},
+        antipattern="the 'safe' naive port: plain def endpoints with synchronous drivers run "
+        "in Starlette's thread pool, so every request pays a thread hop and at most 40 "
+        "(anyio's default) run at once per worker",
     ),
 )
 
@@ -308,6 +347,11 @@ class Registry:
     @property
     def names(self) -> list[str]:
         return list(self._targets)
+
+    @property
+    def standard_names(self) -> list[str]:
+        """Every target but the anti-patterns: what "every target" means for a profile."""
+        return [t.name for t in self._targets.values() if not t.antipattern]
 
     def get(self, name: str) -> Target:
         try:

@@ -100,6 +100,7 @@ def _target_config(t: Target, opts: RunOptions) -> TargetConfig:
         label=t.label,
         description=t.description,
         source=opts.target_sources.get(t.name, "builtin"),
+        antipattern=t.antipattern,
     )
 
 
