@@ -100,7 +100,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="smoke (≤ 90 s, every scenario once on 2 targets), quick (≤ 5 min, 3 targets, "
     "3 repeats), full (≤ 45 min, every target but the anti-patterns, step ladders for "
-    "capacity).",
+    "capacity), naive (≤ 5 min: the naive FastAPI ports beside idiomatic FastAPI and Flask, "
+    "database and slow-upstream scenarios).",
 )
 @click.option("--targets", help="Comma-separated target names [default: the profile's].")
 @click.option("--scenarios", help="Comma-separated scenario names [default: all].")
@@ -250,7 +251,7 @@ def run(
     extra = load_targets(config_path) if config_path else ()
     registry = Registry((*BUILTIN_TARGETS, *extra))
     chosen = registry.select(_split(targets) or list(prof.targets or registry.standard_names))
-    chosen_scenarios = scenario_catalogue.select(_split(scenarios))
+    chosen_scenarios = scenario_catalogue.select(_split(scenarios) or list(prof.scenarios))
     if target_cpus or loader_cpus:
         default_t, default_l = default_cpus()
         t_cpus = check_available(parse_cpu_list(target_cpus)) if target_cpus else default_t

@@ -48,6 +48,7 @@ class Profile:
     # and other locustfile parameters than the scenario's own (shorter waits in quick).
     timing: Mapping[str, Timing] = field(default_factory=dict)
     params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+    scenarios: tuple[str, ...] = ()  # default --scenarios (empty: every scenario)
 
     def levels_for(self, scenario: str) -> tuple[Level, ...]:
         return self.levels.get(scenario, (DEFAULT_LEVEL,))
@@ -130,6 +131,32 @@ PROFILES: tuple[Profile, ...] = (
         params={"ws_echo": {"ws_interval_ms": 100}},
     ),
 )
+
+_NAIVE_SCENARIOS = ("db", "queries", "fortunes", "updates", "upstream")
+# What a naive port gets (analysis.naive): the anti-pattern FastAPI ports beside idiomatic
+# FastAPI and both Flask worker models, on the database and slow-upstream scenarios only.
+NAIVE = Profile(
+    name="naive",
+    description="the naive FastAPI ports against idiomatic FastAPI and Flask sync+gevent, "
+    "database and slow-upstream scenarios, 3 repeats",
+    targets=(
+        "fastapi-uvicorn",
+        "fastapi-naive-blocking",
+        "fastapi-naive-sync",
+        "flask-gunicorn-gevent",
+        "flask-gunicorn-sync",
+    ),
+    repeats=3,
+    warmup_s=0.25,
+    measure_s=0.6,
+    levels={s: _QUICK.get(s, (DEFAULT_LEVEL,)) for s in _NAIVE_SCENARIOS},
+    budget_s=300.0,
+    max_seconds=420.0,
+    timing={"upstream": Timing(0.6, 2.2)},
+    params={"upstream": {"upstream_ms": "50,500"}},
+    scenarios=_NAIVE_SCENARIOS,
+)
+PROFILES = (*PROFILES, NAIVE)
 
 _BY_NAME = {p.name: p for p in PROFILES}
 
