@@ -37,6 +37,10 @@ class CapacityEstimate:
     cpu_us: tuple[float, ...]  # CPU µs per request, one per repeat
     measured_rps: tuple[float, ...]  # what those cells completed (Locust's ceiling if bound)
     loader_bound: int  # how many of the cells were load-generator-bound
+    # How busy the target's CPUs were in those cells (mean share): CPU per request falls as a
+    # server nears saturation (more requests per wake-up), so an estimate from a lightly
+    # loaded target runs low; the text says how busy it was.
+    target_util: float | None = None
 
     @property
     def repeats(self) -> tuple[float, ...]:
@@ -50,9 +54,10 @@ class CapacityEstimate:
     @property
     def text(self) -> str:
         mean_us = sum(self.cpu_us) / len(self.cpu_us)
+        busy = f", target CPU {self.target_util:.0%} busy" if self.target_util is not None else ""
         return (
             f"≈ {self.value:,.0f} req/s ({LABEL}: {mean_us:.0f} µs × {self.cpus} CPU, "
-            f"{len(self.cpu_us)} repeat{'s' * (len(self.cpu_us) != 1)})"
+            f"{len(self.cpu_us)} repeat{'s' * (len(self.cpu_us) != 1)}{busy})"
         )
 
 
@@ -83,6 +88,7 @@ def estimate(index: RunIndex, scenario: str, target: str) -> CapacityEstimate | 
         if not cpu:
             continue
         request = index.request_for(scenario)
+        utils = [u for c, _ in cpu if (u := index.value(c, Metric.TARGET_CPU_UTIL)) is not None]
         return CapacityEstimate(
             target=target,
             scenario=scenario,
@@ -91,6 +97,7 @@ def estimate(index: RunIndex, scenario: str, target: str) -> CapacityEstimate | 
             cpu_us=tuple(v for _, v in cpu),
             measured_rps=tuple(index.value(c, Metric.THROUGHPUT, request) or 0.0 for c, _ in cpu),
             loader_bound=sum(not c.valid for c, _ in cpu),
+            target_util=sum(utils) / len(utils) if utils else None,
         )
     return None
 
