@@ -27,7 +27,14 @@ from twinbench.results.model import CellStatus
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # How well the capacity estimate matched wrk on the reference machine (README: the capacity
 # check); a fixed statement about the method, not a figure of this run.
-CAPACITY_CHECK = "pending: run make capacity-check."
+CAPACITY_CHECK = (
+    "on the 2-core reference VM (2026-12-02) the estimate was 0.79–1.10× wrk's saturated "
+    "throughput over fastapi-uvicorn, flask-gunicorn-gevent and flask-gunicorn-sync on /json, "
+    "/plaintext and /db, within ±10 % for 5 of the 9; it runs low (0.79–0.82×) for gevent Flask "
+    "on the two smallest endpoints, because CPU time per request falls as a server nears "
+    "saturation and the estimate comes from cells where the target's CPU was not saturated. "
+    "Read an estimate as a figure good to about 20 %, more often low than high."
+)
 VERDICT_CLASS = {
     Verdict.CONFIRMED: "ok",
     Verdict.NOT_CONFIRMED: "bad",
