@@ -12,6 +12,9 @@ from twinbench.analysis.derive import analyse
 from twinbench.analysis.figures import figures_for
 from twinbench.analysis.headline import headline
 from twinbench.analysis.naive import naive_ports
+from twinbench.inputs import load_claims
+from twinbench.report.model import build_model
+from twinbench.report.render import render
 from twinbench.results.metrics import Metric
 from twinbench.results.model import CellStatus, RunResults, TargetConfig
 
@@ -74,3 +77,21 @@ def test_a_run_without_anti_patterns_has_no_naive_section() -> None:
         res.run, targets=tuple(dataclasses.replace(t, antipattern="") for t in res.run.targets)
     )
     assert naive_ports(analyse(dataclasses.replace(res, run=info))) == ()
+
+
+def test_a_side_with_one_repeat_is_said_to_have_no_interval_not_no_difference() -> None:
+    # The naive port kept one valid repeat (the others timed out): its ratio has no interval,
+    # and the report must not call a 0.003x ratio "no significant difference".
+    run = _run()
+    keep = [
+        c for c in run.cells if c.config.target != "fastapi-naive-blocking" or c.config.repeat == 1
+    ]
+    ids = {c.config.cell_id for c in keep}
+    run = dataclasses.replace(
+        run, cells=tuple(keep), metrics=tuple(m for m in run.metrics if m.cell_id in ids)
+    )
+    html = render(build_model([run], load_claims(), "2025-01-01 00:00:00 UTC"))
+    section = html[html.index('id="naive"') :]
+    section = section[: section.index("</section>")]
+    assert "too few repeats (1 vs 3): no interval" in section
+    assert "no significant difference" not in section
