@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import warnings
 from pathlib import Path
 
 import pytest
+from fastapi_app.helpers import seed_sqlite
 
-from twinbench.apps.common.schema import ddl, fortune_rows, world_rows
-from twinbench.apps.common.settings import AppConfig, DatabaseKind
+from twinbench.apps.common.settings import AppConfig
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
@@ -17,15 +16,7 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 @pytest.fixture
 def config(tmp_path: Path) -> AppConfig:
     path = tmp_path / "naive.sqlite3"
-    conn = sqlite3.connect(path)
-    try:
-        for statement in ddl(DatabaseKind.SQLITE):
-            conn.execute(statement)
-        conn.executemany("INSERT INTO world (id, randomnumber) VALUES (?, ?)", world_rows())
-        conn.executemany("INSERT INTO fortune (id, message) VALUES (?, ?)", fortune_rows())
-        conn.commit()
-    finally:
-        conn.close()
+    seed_sqlite(path)
     return AppConfig.from_env(
         {
             "TWINBENCH_DATABASE_URL": f"sqlite:///{path}",
