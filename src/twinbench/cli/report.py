@@ -12,9 +12,12 @@ from rich.table import Table
 
 from twinbench.analysis.ceiling import loader_ceiling
 from twinbench.analysis.derive import analyse
+from twinbench.analysis.figures import judge_claims
 from twinbench.analysis.headline import HeadlineRow, headline
 from twinbench.analysis.stats import RatioCI, format_interval
+from twinbench.analysis.summary import summarise
 from twinbench.errors import UsageError
+from twinbench.inputs import load_claims
 from twinbench.report.build import latest_results_dir, load_with_histograms, write_report
 from twinbench.report.render import num
 
@@ -106,23 +109,35 @@ def headline_table(row: HeadlineRow) -> Table:
 @click.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--latest", is_flag=True, help="The newest folder under results/.")
-def summary(results_dir: Path | None, latest: bool) -> None:
-    """Print the headline table of RESULTS_DIR: best Flask vs best FastAPI per scenario."""
+@click.option(
+    "--claims",
+    "claims_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Claims ledger (TOML) [default: the seed claims that ship with twinbench].",
+)
+def summary(results_dir: Path | None, latest: bool, claims_path: Path | None) -> None:
+    """Print the verdict, then the headline table of RESULTS_DIR: best Flask vs best FastAPI
+    per scenario."""
     if results_dir is None:
         if not latest:
             raise UsageError("give a results folder (or --latest)")
         results_dir = latest_results_dir()
     results = load_with_histograms(results_dir)
     index = analyse(results)
+    rows = headline(index)
+    verdict = summarise(index, rows, judge_claims(load_claims(claims_path), index))
     run = results.run
     console = Console()
+    # The report's first paragraph, word for word (markup off: intervals are in brackets).
+    console.print(f"Verdict ({run.run_id}): {verdict.text}", markup=False)
+    console.print()
     console.print(
         f"[bold]{run.run_id}[/]: {run.machine.cpu_model}, {run.machine.logical_cpus} CPUs, "
         f"{run.database_kind}, git {run.git.commit[:10]}, profile {run.profile}. "
         "ratio = FastAPI / Flask of the means, with its 95 % bootstrap interval across "
         "repeats; 'no sig. diff.': the interval spans 1 (no significant difference)."
     )
-    for row in headline(index):
+    for row in rows:
         if not row.values:
             console.print(f"[bold]{row.scenario}[/]: [dim]{row.note}[/]")
             continue

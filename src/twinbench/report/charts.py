@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # before anything imports pyplot: no display, ever
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, NullLocator
 
 FLASK_COLOURS = ("#1f5fa8", "#2a9d8f", "#6a4c93", "#4d908e", "#277da1")
 FASTAPI_COLOURS = ("#d1495b", "#e76f51", "#c9184a", "#f4a261")
@@ -275,3 +275,146 @@ def thin_cdf(
         return tuple(pts)
     step = (len(pts) - 1) / (limit - 1)
     return tuple(pts[round(i * step)] for i in range(limit))
+
+
+# -- the first screen's summary chart --------------------------------------------------------
+BETTER_COLOUR = "#1b7f5a"
+WORSE_COLOUR = "#c0392b"
+EVEN_COLOUR = "#555555"
+CLAIM_COLOUR = "#e08e0b"
+
+
+@dataclass(frozen=True)
+class RatioPoint:
+    """One FastAPI/Flask ratio in one panel of the summary chart.
+
+    kind: "measured" (filled, solid interval), "estimated" (hollow diamond, dashed interval),
+    "at least" / "at most" (a bound: hollow triangle pointing the open way), "missing"
+    (the reason, in grey italics). outcome: "better", "worse" or anything else (grey).
+    """
+
+    row: int
+    panel: int
+    kind: str
+    ratio: float | None = None
+    low: float | None = None
+    high: float | None = None
+    outcome: str = ""
+    label: str = ""  # printed beside the point: "1.23×", "≈ 2.66×", "in flight 1.04×"
+    claims: tuple[tuple[str, float], ...] = ()  # (claim id, claimed FastAPI/Flask ratio)
+    gid: str = ""  # the SVG id of the point's group (tests find the drawn marks by it)
+
+
+def _colour(outcome: str) -> str:
+    return {"better": BETTER_COLOUR, "worse": WORSE_COLOUR}.get(outcome, EVEN_COLOUR)
+
+
+def summary_chart(
+    chart_id: str,
+    rows: Sequence[str],
+    panels: Sequence[str],
+    points: Sequence[RatioPoint],
+) -> str:
+    """Rows (scenarios) × panels (figures): FastAPI/Flask ratios on log axes with a line at 1,
+    intervals as bars, claimed factors as orange ticks; estimates and bounds hollow, missing
+    figures said in words; one legend that names each kind."""
+    n = max(len(rows), 1)
+    height = 1.25 + 0.42 * n
+    values = [v for p in points for v in (p.ratio, p.low, p.high) if v and v > 0]
+    values += [r for p in points for _, r in p.claims if r > 0]
+    lo, hi = min([*values, 1.0]), max([*values, 1.0])
+    lo, hi = lo / 1.6, hi * 1.6
+    with matplotlib.rc_context(_RC):
+        fig, axes = _figure(
+            width=11.6, height=height, ncols=len(panels), left=0.1, right=0.99,
+            top=1 - 0.55 / height, bottom=0.72 / height, wspace=0.08,
+        )  # fmt: skip
+        for i, (ax, title) in enumerate(zip(axes, panels, strict=True)):
+            ax.set_xscale("log")
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(n - 0.5, -0.6)
+            ax.axvline(1.0, color="#222222", lw=1.0, zorder=1)
+            # Ticks at powers of two (0.25×, 0.5×, 1×, 2×, 4×): factors are read, not admired.
+            ax.set_xticks([t for k in range(-10, 11) if lo <= (t := 2.0**k) <= hi])
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_title(title, fontsize=8.5)
+            ax.grid(True, axis="x", lw=0.3, alpha=0.5, which="major")
+            ax.set_yticks(range(len(rows)), rows if i == 0 else [""] * len(rows))
+            ax.tick_params(axis="y", length=0)
+            for y in range(len(rows)):
+                if y % 2:
+                    ax.axhspan(y - 0.5, y + 0.5, color="#f3f3f3", zorder=0, lw=0)
+        for p in points:
+            ax = axes[p.panel]
+            _draw_ratio(ax, p, lo, hi)
+        handles = [
+            Line2D([], [], color=EVEN_COLOUR, marker="o", ls="-", label="measured, 95 % interval"),
+            Line2D(
+                [],
+                [],
+                color=EVEN_COLOUR,
+                marker="D",
+                mfc="white",
+                ls="--",
+                label="estimated from CPU time per request (not measured)",
+            ),
+            Line2D(
+                [],
+                [],
+                color=EVEN_COLOUR,
+                marker=">",
+                mfc="white",
+                ls="none",
+                label="bound (a side met no load level)",
+            ),
+            Line2D(
+                [],
+                [],
+                color=CLAIM_COLOUR,
+                marker="|",
+                ms=10,
+                mew=2.5,
+                ls="none",
+                label="claimed factor",
+            ),
+            Line2D([], [], color=BETTER_COLOUR, lw=4, label="FastAPI significantly better"),
+            Line2D([], [], color=WORSE_COLOUR, lw=4, label="FastAPI significantly worse"),
+        ]
+        fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7,
+                   bbox_to_anchor=(0.5, 0.0), handlelength=2.2)  # fmt: skip
+        return _svg(fig, chart_id)
+
+
+def _draw_ratio(ax: Axes, p: RatioPoint, lo: float, hi: float) -> None:
+    colour = _colour(p.outcome)
+    gid = p.gid or None
+    for claim, r in p.claims:
+        ax.plot([r], [p.row], marker="|", ms=13, mew=2.5, color=CLAIM_COLOUR, ls="none",
+                zorder=2, gid=f"{gid}-claim-{claim}" if gid else None)  # fmt: skip
+        ax.annotate(f"claim {r:g}×", (r, p.row), xytext=(0, 8), textcoords="offset points",
+                    ha="center", fontsize=6, color=CLAIM_COLOUR)  # fmt: skip
+    if p.kind == "missing" or p.ratio is None:
+        ax.text(0.5, p.row, p.label or "no valid figure", transform=ax.get_yaxis_transform(),
+                ha="center", va="center", fontsize=6.5, style="italic", color=INVALID_COLOUR,
+                gid=gid)  # fmt: skip
+        return
+    x = min(max(p.ratio, lo), hi)
+    if p.kind in ("at least", "at most"):
+        marker = ">" if p.kind == "at least" else "<"
+        end = hi if p.kind == "at least" else lo
+        ax.plot([x, end], [p.row, p.row], ls=":", color=colour, lw=1.2, zorder=3)
+        ax.plot([x], [p.row], marker=marker, ms=7, mfc="white", mec=colour, mew=1.4,
+                ls="none", zorder=4, gid=gid)  # fmt: skip
+    else:
+        estimated = p.kind == "estimated"
+        if p.low is not None and p.high is not None:
+            ax.plot([p.low, p.high], [p.row, p.row], ls="--" if estimated else "-",
+                    color=colour, lw=1.6, zorder=3, solid_capstyle="butt")  # fmt: skip
+            for end in (p.low, p.high):
+                ax.plot([end], [p.row], marker="|", ms=6, color=colour, ls="none", zorder=3)
+        ax.plot([x], [p.row], marker="D" if estimated else "o", ms=6 if estimated else 5.5,
+                mfc="white" if estimated else colour, mec=colour, mew=1.4, ls="none",
+                zorder=4, gid=gid)  # fmt: skip
+    ax.annotate(p.label, (x, p.row), xytext=(0, -10), textcoords="offset points",
+                ha="center", fontsize=6.5, color=colour)  # fmt: skip

@@ -23,9 +23,16 @@ from twinbench.analysis.headline import HeadlineRow, headline
 from twinbench.analysis.index import RunIndex, load_label, target_config_text
 from twinbench.analysis.naive import NaiveComparison, naive_ports
 from twinbench.analysis.stats import DEFAULT_RESAMPLES
+from twinbench.analysis.summary import Summary, summarise
 from twinbench.analysis.verdicts import ClaimOutcome
 from twinbench.define.claims import Claim
-from twinbench.report.sections import Chart, ScenarioCharts, capacity_charts, scenario_charts
+from twinbench.report.sections import (
+    Chart,
+    ScenarioCharts,
+    capacity_charts,
+    scenario_charts,
+    summary_chart,
+)
 from twinbench.results.metrics import Metric
 from twinbench.results.model import CellConfig, CellResult, CellStatus, RunInfo, RunResults
 
@@ -111,6 +118,8 @@ class ReportModel:
     config: tuple[ConfigRow, ...]
     # Distinct bootstrap resamples of one side with the run's repeats: C(2n-1, n).
     distinct_resamples: int
+    summary: Summary  # the first screen: the latest run's verdict (analysis.summary)
+    summary_chart: Chart | None  # None when charts are skipped (tests of the tables)
     resamples: int = DEFAULT_RESAMPLES
 
     @property
@@ -236,12 +245,16 @@ def build_model(
     last = len(runs) - 1
     views = tuple(run_view(ix, with_charts and i == last) for i, ix in enumerate(indexes))
     n = runs[-1].run.repeats
+    claims_judged = judge_claims(claims, indexes[-1])
+    summary = summarise(indexes[-1], views[-1].headline, claims_judged)
     return ReportModel(
         title or f"twinbench report: {runs[-1].run.run_id}",
         generated_utc,
         views,
-        judge_claims(claims, indexes[-1]),
+        claims_judged,
         deltas(indexes[0], indexes[-1]) if len(runs) > 1 else (),
         config_rows([r.run for r in runs]),
         math.comb(2 * n - 1, n) if n > 0 else 0,
+        summary,
+        summary_chart(summary) if with_charts else None,
     )

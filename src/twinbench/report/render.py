@@ -19,6 +19,7 @@ from twinbench import packaged
 from twinbench.analysis.capacity import CapacityKind
 from twinbench.analysis.naive import capacity_text
 from twinbench.analysis.stats import RatioCI, format_ratio
+from twinbench.analysis.summary import FigureKind, Panel, Part, RefKind
 from twinbench.analysis.verdicts import MICRO_LABEL, Verdict
 from twinbench.define.claims import CheckKind
 from twinbench.report.model import ReportModel
@@ -62,6 +63,17 @@ def significance(ci: RatioCI | None) -> str:
     return "–" if ci is None else ci.verdict_text
 
 
+def part_href(part: Part) -> str:
+    """Where a part of the verdict paragraph links to ("" for plain text)."""
+    return {
+        RefKind.TARGETS: f"#target-{part.key}",
+        RefKind.SCENARIO: f"#headline-{part.key}",
+        RefKind.CLAIMS: "#claims",
+        RefKind.ESTIMATES: "#methods-estimates",
+        RefKind.NONE: "",
+    }[part.ref]
+
+
 def code(text: str) -> Markup:
     """Escape, then show `backticked` words as code (verdict texts name commands that way)."""
     escaped = str(Markup.escape(text))
@@ -86,6 +98,9 @@ def _environment() -> jinja2.Environment:
         MICRO_LABEL=MICRO_LABEL,
         CAPACITY_CHECK=CAPACITY_CHECK,
         capacity_text=capacity_text,
+        part_href=part_href,
+        FigureKind=FigureKind,
+        Panel=Panel,
         CSP=CSP,
         num=num,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from twinbench.analysis import histograms
 from twinbench.analysis.capacity import CapacityFigure, CapacityKind
 from twinbench.analysis.index import RunIndex, load_of
+from twinbench.analysis.summary import FigureKind, Outcome, Panel, RatioFigure, Summary
 from twinbench.analysis.validity import why_not_valid
 from twinbench.define.targets import App
 from twinbench.report import charts
@@ -295,3 +296,56 @@ def capacity_charts(index: RunIndex) -> tuple[Chart, ...]:
         )
         out.append(Chart(chart_id, title, charts.bar_chart(chart_id, title, mine[0].unit, bars)))
     return tuple(out)
+
+
+# -- the first screen ------------------------------------------------------------------------
+SUMMARY_PANELS = (
+    "throughput (or the scenario's figure of merit)\nFastAPI / Flask; FastAPI better →",
+    "p99 latency\nFastAPI / Flask; ← FastAPI better",
+    "CPU per request\nFastAPI / Flask; ← FastAPI better",
+)
+_KIND = {
+    FigureKind.MEASURED: "measured",
+    FigureKind.ESTIMATE: "estimated",
+    FigureKind.MISSING: "missing",
+}
+
+
+def summary_point(row: int, panel: int, scenario: str, f: RatioFigure) -> charts.RatioPoint:
+    """One figure of the summary as the chart draws it (the report's data table says the same)."""
+    if f.kind is FigureKind.BOUND:
+        kind = "at least" if f.at_least else "at most"
+    else:
+        kind = _KIND[f.kind]
+    outcome = f.outcome.value if f.outcome in (Outcome.BETTER, Outcome.WORSE) else ""
+    prefix = "" if panel or f.metric is Metric.THROUGHPUT else f"{f.metric.label} "
+    if f.kind is FigureKind.MISSING:
+        label = f"{f.metric.label}: no valid figure"
+    elif f.kind is FigureKind.BOUND:
+        label = f"{prefix}{'≥' if f.at_least else '≤'} {f.bound:.2f}×"
+    else:
+        label = f"{prefix}{'≈ ' if f.kind is FigureKind.ESTIMATE else ''}{f.ratio:.2f}×"
+    ci = f.ci
+    return charts.RatioPoint(
+        row,
+        panel,
+        kind,
+        f.ratio,
+        ci.low if ci is not None else None,
+        ci.high if ci is not None else None,
+        outcome,
+        label,
+        tuple((m.claim, m.ratio) for m in f.claimed),
+        f"summary-{scenario}-{list(Panel)[panel].value}-{kind.replace(' ', '-')}",
+    )
+
+
+def summary_chart(summary: Summary) -> Chart:
+    rows = [s.scenario for s in summary.scenarios]
+    points = [
+        summary_point(i, j, s.scenario, f)
+        for i, s in enumerate(summary.scenarios)
+        for j, f in enumerate(s.figures)
+    ]
+    title = "FastAPI / Flask per scenario"
+    return Chart("summary", title, charts.summary_chart("summary", rows, SUMMARY_PANELS, points))
