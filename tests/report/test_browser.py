@@ -117,3 +117,55 @@ def test_csp_blocks_a_planted_external_request(driver: object, tmp_path: Path) -
     driver.get(page.as_uri())
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert any("Content Security Policy" in e["message"] for e in errors)
+
+
+def test_first_screen_at_1400_by_900_holds_the_verdict_and_the_chart(
+    driver: object, report_file: Path
+) -> None:
+    """At a 1400 × 900 viewport the verdict paragraph and the summary chart lie wholly on the
+    first screen (checked on the layout and on the screenshot's pixels), the contents stay
+    reachable after scrolling, and the page never scrolls sideways."""
+    from PIL import Image
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(driver, WebDriver)
+    metrics = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.get(report_file.as_uri())
+        view = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert view == [1400, 900]
+        boxes = {}
+        for ident in ("verdict-text", "chart-summary"):
+            box = driver.execute_script(
+                "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
+                "return [r.left, r.top, r.right, r.bottom];",
+                ident,
+            )
+            left, top, right, bottom = box
+            assert 0 <= left < right <= 1400 and 0 <= top < bottom <= 900, (ident, box)
+            assert bottom - top > 40, (ident, box)
+            boxes[ident] = box
+        width = driver.execute_script(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        )
+        assert width <= 1400, f"the page scrolls sideways: {width} px wide"
+
+        shot = report_file.with_name("first-screen-1400x900.png")
+        assert driver.save_screenshot(str(shot))
+        image = Image.open(shot).convert("L")
+        assert image.size == (1400, 900)
+        for ident, (left, top, right, bottom) in boxes.items():
+            region = image.crop((int(left), int(top), int(right), int(bottom)))
+            dark = sum(region.histogram()[:160])  # pixels darker than light grey
+            # Drawn, not blank: text and chart marks cover a few per cent of the box.
+            assert dark > 0.01 * region.size[0] * region.size[1], (ident, dark)
+
+        # Far down the page, the contents are still on screen.
+        driver.execute_script("document.getElementById('methods').scrollIntoView()")
+        top = driver.execute_script(
+            "return document.getElementById('toc').getBoundingClientRect().top"
+        )
+        assert 0 <= top < 5
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
