@@ -50,7 +50,7 @@ def test_good_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[target]]\nname = "x"\n', r"target\[0\]\.command: missing"),
+        ('[[target]]\nname = "x"\n', r"target\[0\] \(x\)\.command: missing \(or give url"),
         ('[[target]]\nname = "x"\ncommand = ["a"]\n', r"command: must bind to the \{port\}"),
         ('[[target]]\nname = "x"\ncommand = ["{port}"]\napp = "django"\n', r"\.app: 'django'"),
         ('[[target]]\nname = "x"\ncommand = ["{port}"]\nworkers = 0\n', r"\.workers: must be"),
@@ -77,3 +77,54 @@ def test_duplicate_of_builtin_is_refused(tmp_path: Path) -> None:
     text = '[[target]]\nname = "fastapi-uvicorn"\ncommand = ["{port}"]\n'
     with pytest.raises(UsageError, match="duplicate target name"):
         Registry((*BUILTIN_TARGETS, *load_targets(_write(tmp_path, text))))
+
+
+EXTERNAL = """
+[[target]]
+name = "compose-fastapi"
+app = "fastapi"
+server = "uvicorn"
+url = "http://10.0.0.5:8002/"
+health = "/healthz"
+unsupported = { websocket = "not behind this proxy" }
+
+[[target]]
+name = "local-flask"
+app = "flask"
+url = "http://127.0.0.1:8001"
+pid_file = "/run/flask.pid"
+"""
+
+
+def test_external_targets(tmp_path: Path) -> None:
+    a, b = load_targets(_write(tmp_path, EXTERNAL))
+    assert a.external and a.url == "http://10.0.0.5:8002" and a.argv == ()
+    assert a.health_path == "/healthz" and not a.supports(Feature.WEBSOCKET)
+    assert not a.resources_measured  # no pid file: CPU and memory are not measured
+    assert b.resources_measured and b.pid_file == "/run/flask.pid"
+    assert "external" in a.label and a.url in a.label
+    with pytest.raises(UsageError, match="external"):
+        a.render_argv(python="py", host="h", port=1, workers=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('url = "https://h:1"', r"\.url: 'https://h:1' must be an http:// URL"),
+        ('url = "http://h"', r"\.url: 'http://h' must name its port"),
+        ('url = "http://h:1/api"', r"\.url: 'http://h:1/api' must be a base URL"),
+        ('url = "http://u@h:1"', r"must be a base URL"),
+        ('url = "http://h:70000"', r"\.url: 'http://h:70000' is not a URL"),
+        ("url = 8000", r"\.url: must be a string"),
+        ('url = "http://h:0"', r"port 0 is not 1-65535"),
+        ('url = "http://h:1?q=1"', r"must be a base URL"),
+        ('url = "http://h:1"\ncommand = ["{port}"]', "command .* or url .*, not both"),
+        ('url = "http://h:1"\nworkers = 2', r"\.workers: only for a target twinbench starts"),
+        ('url = "http://h:1"\nenv = { A = "b" }', r"\.env: only for a target twinbench starts"),
+        ('url = "http://h:1"\npid_file = 3', r"\.pid_file: must be a path"),
+        ('command = ["{port}"]\npid_file = "p"', r"\.pid_file: only for an external target"),
+    ],
+)
+def test_bad_external_target_names_the_key(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        load_targets(_write(tmp_path, f'[[target]]\nname = "x"\n{body}\n'))

@@ -71,3 +71,13 @@ def test_reason_kinds_compose_the_stored_sentence() -> None:
     assert kind.reason("Locust 97 % busy") == "load-generator-bound: Locust 97 % busy"
     assert ReasonKind.UNSUPPORTED.reason("no WebSocket") == "no WebSocket"
     assert ReasonKind.TARGET_DIED.target_caused and not kind.target_caused
+
+
+def test_schema_3_targets_were_started_by_twinbench() -> None:
+    run = upgrade.upgrade_run({"schema_version": 3, "targets": [{"name": "a"}]})
+    assert run["targets"] == [{"url": "", "pid_file": "", "name": "a"}]
+    assert upgrade.upgrade_cell({"cell_id": "c"}, 3) == {"loader_counts": [], "cell_id": "c"}
+    # A schema 2 folder goes through both steps: its targets are local, its cells unsplit.
+    results = load_run(DATA / "quick-sqlite")
+    assert all(t.url == "" and t.resources_measured for t in results.run.targets)
+    assert all(c.loader_counts == () for c in results.cells)

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 from twinbench.define.scenarios import Scenario
 from twinbench.define.targets import App
 from twinbench.results.metrics import Metric
-from twinbench.results.model import CellConfig, CellResult, Driver, RunResults, TargetConfig
+from twinbench.results.model import (
+    NOT_MEASURED_EXTERNAL,
+    CellConfig,
+    CellResult,
+    Driver,
+    RunResults,
+    TargetConfig,
+)
 
 if TYPE_CHECKING:
     from twinbench.analysis.capacity import CapacityFigure
@@ -201,6 +208,9 @@ def target_config_text(results: RunResults, target: str) -> str:
     pinned = f"CPUs {','.join(map(str, cpus))}" if cpus else "unpinned"
     if cfg is None:
         return f"{target} ({pinned})"
+    if cfg.url:  # not started here: its workers and pinning are whatever started it did
+        resources = f"from {cfg.pid_file}" if cfg.pid_file else NOT_MEASURED_EXTERNAL
+        return f"{cfg.server} {cfg.worker_model}, external at {cfg.url}, CPU and memory {resources}"
     threads = f" × {cfg.threads} threads" if cfg.threads > 1 else ""
     return (
         f"{cfg.server} {cfg.worker_model}, {cfg.workers} worker{'s' * (cfg.workers != 1)}"

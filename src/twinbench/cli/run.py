@@ -25,6 +25,7 @@ from twinbench.run.cpus import available_cpus, check_available, format_cpu_list,
 from twinbench.run.database import check_reachable, resolve_database
 from twinbench.run.ports import is_loopback
 from twinbench.run.runner import RunOptions, check_ports, execute, make_plan
+from twinbench.run.servers import check_external
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -252,6 +253,9 @@ def run(
     registry = Registry((*BUILTIN_TARGETS, *extra))
     chosen = registry.select(_split(targets) or list(prof.targets or registry.standard_names))
     chosen_scenarios = scenario_catalogue.select(_split(scenarios) or list(prof.scenarios))
+    for t in chosen:
+        if t.external:  # measured where it runs: it must answer before anything starts
+            check_external(t, allow_remote)
     if target_cpus or loader_cpus:
         default_t, default_l = default_cpus()
         t_cpus = check_available(parse_cpu_list(target_cpus)) if target_cpus else default_t

@@ -2,7 +2,8 @@
 
 A target's command is an argv *template* (placeholders `{python}`, `{host}`, `{port}`,
 `{workers}`, `{threads}`), so built-in targets and a team's own targets from a config file
-(a later feature) are the same kind of thing. Pure: no I/O.
+are the same kind of thing. An *external* target has a `url` instead of a command: something
+else started it (docker compose, another machine), and twinbench only measures it. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ class Target:
     # Non-empty: this target is a known anti-pattern, kept to be measured (a sentence saying
     # what is wrong). No profile runs it by default; name it in --targets.
     antipattern: str = ""
+    # Non-empty: an external target at this base URL ("http://host:port"), started by something
+    # else; twinbench never starts or stops it, and `argv` is empty.
+    url: str = ""
+    # External targets only: a file holding the server's main process id on this machine,
+    # whose process tree is sampled for CPU and memory. Without it those figures are not
+    # measured (there is no process tree to read), never estimated.
+    pid_file: str = ""
+
+    @property
+    def external(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def resources_measured(self) -> bool:
+        """Whether twinbench can read this target's CPU time and memory."""
+        return not self.external or bool(self.pid_file)
 
     def supports(self, feature: Feature) -> bool:
         return feature not in self.unsupported
@@ -138,6 +155,8 @@ class Target:
             "workers": str(workers),
             "threads": str(threads or self.threads),
         }
+        if self.external:
+            raise UsageError(f"target {self.name}: external (url {self.url}), nothing to start")
         try:
             argv = [part.format(**values) for part in self.argv]
         except (KeyError, IndexError, ValueError) as exc:
@@ -147,6 +166,8 @@ class Target:
     @property
     def label(self) -> str:
         """Server configuration in words, for every printed figure."""
+        if self.external:
+            return f"{self.app.value} at {self.url} (external: not started by twinbench)"
         threads = f", {self.threads} threads" if self.threads > 1 else ""
         return f"{self.app.value} on {self.server.value} ({self.worker_model.value}{threads})"
 

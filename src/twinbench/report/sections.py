@@ -20,7 +20,7 @@ from twinbench.define.targets import App
 from twinbench.report import charts
 from twinbench.report.charts import Bar, Series
 from twinbench.results.metrics import Metric
-from twinbench.results.model import CellResult, Driver, RunResults
+from twinbench.results.model import NOT_MEASURED_EXTERNAL, CellResult, Driver, RunResults
 
 MEMORY_SCALE = Metric.TARGET_RSS_MAX.scale
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
@@ -203,6 +203,10 @@ def cdf_chart(
     return Chart(chart_id, title, charts.cdf_chart(chart_id, title, series))
 
 
+# Figures read from the target's process tree (an external target may have none).
+_PROCESS_METRICS = frozenset({"cpu_per_request", "target_rss_max", "mem_per_connection"})
+
+
 def bar_metric_chart(
     index: RunIndex, scenario: str, metric: str, title: str, unit: str, scale: float = 1.0
 ) -> Chart:
@@ -216,7 +220,10 @@ def bar_metric_chart(
         if vals:
             bars.append(Bar(target, sum(vals) / len(vals), flask, min(vals), max(vals), not valid))
             continue
-        if cells:  # measured, but this figure was not recorded for those cells
+        cfg = index.targets.get(target)
+        if cells and metric in _PROCESS_METRICS and cfg is not None and not cfg.resources_measured:
+            why = NOT_MEASURED_EXTERNAL  # no process tree to read: nothing is invented
+        elif cells:  # measured, but this figure was not recorded for those cells
             why = "not recorded at " + ("its highest valid level" if valid else "any valid level")
         else:
             cells_all = [c for cs in index.per_level(scenario, target).values() for c in cs]

@@ -23,7 +23,12 @@ from twinbench.results.codec import to_json as to_json
 # 3: RunInfo.scenario_defs (each scenario as run: its locustfile, figure of merit, main
 # request, SLO rule), CellResult.reason_kind (the reason's kind as an enum, no longer parsed
 # back from the text).
-SCHEMA_VERSION = 3
+# 4: TargetConfig.url and TargetConfig.pid_file (external targets: measured, not started);
+# CellResult.loader_counts (requests each Locust worker sent in the window).
+SCHEMA_VERSION = 4
+
+# What an external target's CPU and memory figures say when nothing can read them.
+NOT_MEASURED_EXTERNAL = "not measured (external target)"
 
 
 class CellStatus(enum.Enum):
@@ -46,6 +51,7 @@ class ReasonKind(enum.Enum):
     NO_REQUESTS = "no-requests"  # invalid: nothing completed in the window
     CONNECTIONS_NOT_HELD = "connections-not-held"  # invalid: the target refused to hold them
     TARGET_CPUS_SHARED = "target-cpus-shared"  # invalid: another target restarted on its CPUs
+    LOADER_LOST = "loader-lost"  # invalid: fewer Locust workers generated it than the run had
     TARGET_DIED = "target-died"  # failed: the server exited during the cell
     START_FAILED = "start-failed"  # failed: the server never became healthy
     NO_OUTPUT = "no-output"  # failed: Locust wrote no line for the phase
@@ -131,6 +137,14 @@ class TargetConfig:
     # Non-empty: a known anti-pattern measured on purpose (what is wrong, in words): never
     # the "best" of its app in the headline or a claim, shown in its own report section.
     antipattern: str = ""
+    # Non-empty: an external target at this base URL, started by something else (schema 4).
+    url: str = ""
+    # External targets: the pid file its CPU and memory were read from ("" : not measured).
+    pid_file: str = ""
+
+    @property
+    def resources_measured(self) -> bool:
+        return not self.url or bool(self.pid_file)
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,9 @@ class CellResult:
     errors: Mapping[str, int]  # failure message → count
     finished_utc: str
     reason_kind: ReasonKind | None = None  # None when OK
+    # Requests each Locust worker completed in the window (schema 4), in the order their
+    # reports arrived; empty for a single Locust process. Sums to the "total" count.
+    loader_counts: tuple[int, ...] = ()
 
     @property
     def valid(self) -> bool:

@@ -10,6 +10,10 @@ Schema 2 → 3:
   ever ran built-in scenarios; a name the catalogue no longer knows gets a plain definition:
   its file, throughput as the figure of merit, every request counted);
 - `reason_kind` of each cell: the reason's first word, the one place it is parsed back.
+
+Schema 3 → 4:
+- each target's `url` and `pid_file`: "" (every schema 3 target was started by twinbench);
+- each cell's `loader_counts`: [] (schema 3 did not keep the workers' own counts).
 """
 
 from __future__ import annotations
@@ -56,9 +60,19 @@ def _cell_2_to_3(cell: Raw) -> Raw:
     return {**cell, "reason_kind": _reason_kind(cell)}
 
 
+def _run_3_to_4(run: Raw) -> Raw:
+    targets = [{"url": "", "pid_file": "", **t} for t in run.get("targets", [])]
+    return {**run, "targets": targets}
+
+
+def _cell_3_to_4(cell: Raw) -> Raw:
+    return {"loader_counts": [], **cell}
+
+
 # version → (run.json step, cells.jsonl line step) to the next version
 _STEPS: Mapping[int, tuple[Callable[[Raw], Raw], Callable[[Raw], Raw]]] = {
     2: (_run_2_to_3, _cell_2_to_3),
+    3: (_run_3_to_4, _cell_3_to_4),
 }
 OLDEST = min(_STEPS)
 

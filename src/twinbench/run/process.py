@@ -188,6 +188,61 @@ class ManagedProcess:
         self.stop()
 
 
+class ExternalProcess(ManagedProcess):
+    """A server something else started (an external target): never started or stopped here.
+
+    It counts as alive unless its pid file names a process that is gone; its process tree is
+    the pid file's process and its descendants, or nothing (then CPU and memory are not
+    measured). The health URL works as for a managed server.
+    """
+
+    def __init__(self, spec: ProcessSpec, pid_file: str = "") -> None:
+        super().__init__(spec)
+        self.pid_file = pid_file
+
+    def start(self) -> ManagedProcess:
+        return self
+
+    def _root(self) -> psutil.Process | None:
+        if not self.pid_file:
+            return None
+        try:
+            pid = int(Path(self.pid_file).read_text(encoding="ascii").strip())
+            return psutil.Process(pid)
+        except (OSError, ValueError, psutil.Error):
+            return None
+
+    @property
+    def pid(self) -> int:
+        root = self._root()
+        if root is None:
+            raise RuntimeError(f"{self.spec.name} is external: no process id known")
+        return int(root.pid)
+
+    @property
+    def alive(self) -> bool:
+        return not self.pid_file or self._root() is not None
+
+    @property
+    def returncode(self) -> int | None:
+        return None
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        return ""
+
+    def tree(self) -> list[psutil.Process]:
+        root = self._root()
+        if root is None:
+            return []
+        try:
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        return None
+
+
 def stop_all() -> None:
     with _LIVE_LOCK:
         live = list(_LIVE)

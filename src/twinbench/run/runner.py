@@ -101,6 +101,8 @@ def _target_config(t: Target, opts: RunOptions) -> TargetConfig:
         description=t.description,
         source=opts.target_sources.get(t.name, "builtin"),
         antipattern=t.antipattern,
+        url=t.url,
+        pid_file=t.pid_file,
     )
 
 
@@ -165,7 +167,9 @@ def fixed_ports(opts: RunOptions, plan: RunPlan) -> dict[tuple[str, int, int], i
         return {}
     keys: list[tuple[str, int, int]] = []
     for sp in plan.scenarios:
-        keys += [i.key for i in sp.instances.values() if i.key not in keys]
+        keys += [
+            i.key for i in sp.instances.values() if i.key not in keys and not i.target.external
+        ]
     return {k: opts.base_port + 1 + n for n, k in enumerate(keys)}
 
 

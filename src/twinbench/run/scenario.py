@@ -124,11 +124,14 @@ class ScenarioRun:
         tgt = ctx.sampler.usage(key, w.t_measure_start_ns, w.t_measure_end_ns, w.t_start_ns)
         loader = ctx.sampler.usage("loader", w.t_measure_start_ns, w.t_measure_end_ns)
         busy = ctx.sampler.usage("loader_cpus", w.t_measure_start_ns, w.t_measure_end_ns)
+        # An external target without a pid file has no process tree here: its CPU and
+        # memory are not measured (None), never read as zero.
+        measured = running is not None and inst.target.resources_measured
         res = cellrec.Resources(
-            target_cpu_s=tgt.cpu_s if running else None,
+            target_cpu_s=tgt.cpu_s if measured else None,
             target_cpus=len(ctx.target_cpus),
-            target_rss_max=tgt.rss_max or None,
-            target_rss_before=tgt.rss_before or None,
+            target_rss_max=(tgt.rss_max or None) if measured else None,
+            target_rss_before=(tgt.rss_before or None) if measured else None,
             loader_cpu_s=loader.cpu_s if loader.samples else None,
             loader_cpus_busy_s=busy.cpu_s if busy.samples else None,
             loader_cpus=len(ctx.loader_cpus),
