@@ -34,6 +34,7 @@ SPAWN_PER_S_FACTOR = 5.0  # closed model: spawn all users in ~0.2 s
 STOP_RATE = 10_000.0  # users are killed, not ramped down: any high rate will do
 POLL_S = 0.02
 REPORT_GRACE_S = 15.0  # besides the drain, how long the driver waits for recorders' reports
+LOST_POLL_S = 0.25  # while waiting for reports: how often to look for a lost worker
 
 
 def loader_processes(runner: Runner) -> int:
@@ -127,21 +128,33 @@ class Driver:
 
     def close_window(self, seq: int, drain_s: float) -> dict[str, Any] | None:
         self.runner.send_message("tb_window", {"op": "close", "seq": seq, "drain_s": drain_s})
-        if not self.got_all.wait(timeout=drain_s + REPORT_GRACE_S):
-            log.error(
-                "window %d: %d of %d reports arrived; phase not written",
-                seq,
-                len(self.reports.get(seq, [])),
-                self.expected,
-            )
-            self.reports.pop(seq, None)
-            return None
+        deadline = time.monotonic() + drain_s + REPORT_GRACE_S
+        while not self.got_all.wait(timeout=LOST_POLL_S):
+            got = len(self.reports.get(seq, []))
+            if got and got >= self.runner.worker_count and self.lost_workers():
+                # A worker went missing (Locust's heartbeat): it will never report. The window
+                # is written with the processes that did, and says how many those were.
+                log.warning("window %d: %d of %d workers reported (lost)", seq, got, self.expected)
+                break
+            if time.monotonic() >= deadline:
+                log.error(
+                    "window %d: %d of %d reports arrived; phase not written",
+                    seq,
+                    got,
+                    self.expected,
+                )
+                self.reports.pop(seq, None)
+                return None
         reports = self.reports.pop(seq)
         raw_out = getattr(self.opts, "tb_raw_out", "")
         if raw_out and not self.stopping:
             for i, rep in enumerate(reports):
                 output.append_line(raw_out, {"seq": seq, "process": i, **rep})
-        return merge(reports)
+        return {**merge(reports), "loader_counts": [r["total"]["count"] for r in reports]}
+
+    def lost_workers(self) -> bool:
+        """Whether this master has fewer workers than the window opened with."""
+        return isinstance(self.runner, MasterRunner) and self.runner.worker_count < self.expected
 
     def write(self, line: dict[str, Any]) -> None:
         if self.out_path and not self.stopping:
@@ -260,7 +273,7 @@ class PlanShape(LoadTestShape):
                 model=self.plan.model,
                 users=phase.users,
                 rate=phase.rate,
-                loader_processes=loader_processes(runner),
+                loader_processes=len(merged["loader_counts"]),
                 t_start_ns=t_start_ns,
                 t_measure_start_ns=t_ms,
                 t_measure_end_ns=t_me,
@@ -316,7 +329,7 @@ class FreeRun:
                 model="closed",
                 users=runner.target_user_count,
                 rate=None,
-                loader_processes=loader_processes(runner),
+                loader_processes=len(merged["loader_counts"]),
                 t_start_ns=self.t_start_ns,
                 t_measure_start_ns=self.t_ms,
                 t_measure_end_ns=t_me,

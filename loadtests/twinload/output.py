@@ -43,7 +43,9 @@ def phase_line(
         "model": model,
         "users": users,
         "rate": rate,
+        # the processes whose reports this window merges, and each one's completed requests
         "loader_processes": loader_processes,
+        "loader_counts": merged.get("loader_counts", []),
         "t_start_ns": t_start_ns,
         "t_measure_start_ns": t_measure_start_ns,
         "t_measure_end_ns": t_measure_end_ns,

@@ -71,3 +71,15 @@ def test_a_short_spawn_is_invalid_and_loader_blame_comes_first() -> None:
     # a saturated Locust that could not finish its handshakes is the generator's fault
     v = judge(_obs(loader_cpu_util=0.97, held=12.0, users=400))
     assert v.reason.startswith("load-generator-bound")
+
+
+def test_a_lost_locust_worker_makes_the_cell_invalid() -> None:
+    assert judge(_obs(loader_workers=2, loader_reported=2)).status is CellStatus.OK
+    v = judge(_obs(loader_workers=2, loader_reported=1, loader_cpu_util=0.99))
+    assert v.status is CellStatus.INVALID and v.reason.startswith("loader-lost: 1 of 2 Locust")
+    # one Locust process (no workers): nothing to lose
+    assert judge(_obs(loader_workers=0, loader_reported=1)).status is CellStatus.OK
+    # a dead target still fails the cell first
+    assert judge(_obs(loader_workers=2, loader_reported=1, target_exit="x")).status.value == (
+        "failed"
+    )

@@ -202,6 +202,8 @@ def test_distributed_merge_is_exact(tiny: str, tmp_path: Path) -> None:
     per_phase = [r for r in raws if r["seq"] == 1]
     assert len(per_phase) == 2 and all(r["total"]["count"] > 0 for r in per_phase)
     assert m1["total"]["count"] == sum(r["total"]["count"] for r in per_phase)
+    # each worker's own count, in the line the runner reads
+    assert sorted(m1["loader_counts"]) == sorted(r["total"]["count"] for r in per_phase)
     merged = _hist(m1["total"])
     assert merged.get_total_count() == sum(_hist(r["total"]).get_total_count() for r in per_phase)
     assert merged.get_total_count() == m1["total"]["count"]

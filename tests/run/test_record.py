@@ -129,3 +129,16 @@ def test_memory_baseline_is_the_highest_rss_reached_before() -> None:
     # one more connection than before (of 10): too few to attribute the RSS change to
     res = dataclasses.replace(RES, held_before=9.5)
     assert ("total", "mem_per_connection") not in figures(line, res, SSE)
+
+
+def test_loader_counts_are_kept_per_worker() -> None:
+    from twinbench.analysis.validity import OK
+    from twinbench.run.record import measured_result
+
+    raw = {**_line([1000] * 10), "loader_processes": 2, "loader_counts": [6, 4]}
+    line = parse_line(raw)
+    assert line.loader_counts == (6, 4)
+    cfg = cell_config()
+    assert measured_result(cfg, line, OK).loader_counts == (6, 4)
+    one = parse_line({**_line([1000] * 10), "loader_counts": [10]})
+    assert measured_result(cfg, one, OK).loader_counts == ()  # one process: nothing to split

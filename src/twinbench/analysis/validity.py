@@ -42,6 +42,10 @@ class Observation:
     held: float | None = None
     users: int | None = None
     users_started: int | None = None  # closed model: users running when the window opened
+    # Locust workers: how many the run started (0: one process) and how many reported this
+    # window. Fewer reporting means a worker was lost and the load came from fewer processes.
+    loader_workers: int = 0
+    loader_reported: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,13 @@ OK = CellVerdict(CellStatus.OK)
 def judge(obs: Observation) -> CellVerdict:
     if obs.target_exit:
         return CellVerdict(CellStatus.FAILED, ReasonKind.TARGET_DIED, obs.target_exit)
+    if obs.loader_workers and obs.loader_reported < obs.loader_workers:
+        return CellVerdict(
+            CellStatus.INVALID,
+            ReasonKind.LOADER_LOST,
+            f"{obs.loader_reported} of {obs.loader_workers} Locust workers reported this "
+            "window: a worker was lost, so fewer processes generated the load than planned",
+        )
     if obs.unsettled_after_s is not None:
         return CellVerdict(
             CellStatus.INVALID,

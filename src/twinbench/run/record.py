@@ -58,6 +58,7 @@ class PhaseLine:
     errors: Mapping[str, int]
     settle: Settle | None = None  # None: the phase did not wait for its target
     users_started: int | None = None  # running when the window opened (None: not reported)
+    loader_counts: tuple[int, ...] = ()  # each reporting Locust process's completed requests
 
 
 def _named(raw: Mapping[str, Any]) -> NamedCounts:
@@ -85,6 +86,7 @@ def parse_line(raw: Mapping[str, Any]) -> PhaseLine:
         if raw.get("settle") is None
         else Settle(float(raw["settle"]["waited_s"]), bool(raw["settle"]["settled"])),
         users_started=None if raw.get("users_started") is None else int(raw["users_started"]),
+        loader_counts=tuple(int(n) for n in raw.get("loader_counts", ())),
     )
 
 
@@ -282,6 +284,8 @@ def measured_result(cfg: CellConfig, line: PhaseLine, verdict: CellVerdict) -> C
         stderr_tail="",
         window=line.window,
         loader_processes=line.loader_processes,
+        # one process: its count is the total, nothing to split
+        loader_counts=line.loader_counts if len(line.loader_counts) > 1 else (),
         requests=tuple(reqs),
         open=line.open,
         errors=dict(line.errors),

@@ -164,6 +164,8 @@ class ScenarioRun:
                 held=cellrec.connections_held(line) if self.sp.scenario.connections else None,
                 users=cfg.users,
                 users_started=line.users_started,
+                loader_workers=ctx.loader_workers + ctx.remote_workers,
+                loader_reported=line.loader_processes,
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:
