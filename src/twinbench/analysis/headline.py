@@ -81,6 +81,11 @@ def _score(
     return best
 
 
+def merit_score(index: RunIndex, scenario: str, target: str, metric: Metric) -> float | None:
+    """The target's figure of merit at its best valid level (stored unit), as "best" ranks it."""
+    return _score(index, scenario, target, metric, metric.higher_is_better)
+
+
 def best_target(index: RunIndex, scenario: str, app: App) -> str | None:
     """The app's best target by the scenario's merit; by throughput if no cell has the merit."""
     candidates = [t for t in index.standard_targets_of(scenario) if index.app_of(t) is app]

@@ -418,3 +418,81 @@ def _draw_ratio(ax: Axes, p: RatioPoint, lo: float, hi: float) -> None:
                 zorder=4, gid=gid)  # fmt: skip
     ax.annotate(p.label, (x, p.row), xytext=(0, -10), textcoords="offset points",
                 ha="center", fontsize=6.5, color=colour)  # fmt: skip
+
+
+# -- several runs: the trend -----------------------------------------------------------------
+RATIO_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20, 50)
+TREND_COLOURS = ("#1f5fa8", "#d1495b", "#2a9d8f", "#6a4c93", "#e76f51", "#277da1", "#8c564b")
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    """One line across runs; points are (run position, value, low, high, hollow)."""
+
+    label: str
+    points: tuple[tuple[int, float, float | None, float | None, bool], ...]
+    flask: bool | None = None  # None: not a target (a scenario's ratio): solid, own colour
+
+
+def trend_chart(
+    chart_id: str,
+    title: str,
+    ylabel: str,
+    xlabels: Sequence[str],
+    series: Sequence[TrendSeries],
+    marks: Sequence[tuple[int, str]] = (),
+    *,
+    ratio: bool = False,
+    width: float = 6.0,
+) -> str:
+    """Values across runs (x: the runs in time order, labelled with time and commit).
+
+    `marks`: (run position, what changed since the run before), drawn as a dashed line just
+    before that run with the change in words. `ratio`: log axis with a line at 1. Hollow
+    points are estimates (not measurements); intervals are bars.
+    """
+    n = max(len(xlabels), 1)
+    lines = title.count("\n") + 1
+    height = 3.2 + 0.15 * lines
+    with matplotlib.rc_context(_RC):
+        fig, (ax,) = _figure(
+            width=width, height=height, right=0.7, bottom=0.3, top=1 - (0.06 + 0.05 * lines)
+        )
+        flask = colour_map([(s.label, s.flask) for s in series if s.flask is not None])
+        for k, s in enumerate(series):
+            colour = flask.get(s.label) or TREND_COLOURS[k % len(TREND_COLOURS)]
+            pts = sorted(s.points)
+            if not pts:
+                continue
+            xs = [p[0] for p in pts]
+            ys = [p[1] for p in pts]
+            ax.plot(xs, ys, "--" if s.flask else "-", color=colour, lw=1.2, label=s.label)
+            for x, y, low, high, hollow in pts:
+                if low is not None and high is not None:
+                    ax.plot([x, x], [low, high], color=colour, lw=1.0, alpha=0.7,
+                            ls=":" if hollow else "-")  # fmt: skip
+                ax.plot([x], [y], marker="D" if hollow else "o", ms=4.5,
+                        mfc="white" if hollow else colour, mec=colour, ls="none")  # fmt: skip
+        if ratio:
+            _plain_log(ax)
+            ax.axhline(1.0, color="#222222", lw=1.0)
+            low, high = ax.get_ylim()
+            ax.set_yticks([t for t in RATIO_TICKS if low <= t <= high])
+            ax.set_ylim(low, high)
+        for x, text in marks:
+            ax.axvline(x - 0.5, color="#999999", lw=0.8, ls="--")
+            ax.annotate(text, (x - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", rotation=90,
+                        va="top", ha="left", fontsize=6, color="#555555")  # fmt: skip
+        ax.set_xticks(range(len(xlabels)), list(xlabels), fontsize=6, rotation=30, ha="right")
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set(title=title, ylabel=ylabel)
+        ax.grid(True, lw=0.3, alpha=0.5, axis="y")
+        if series:
+            handles = list(ax.get_legend_handles_labels()[0])
+            if any(p[4] for s in series for p in s.points):
+                est = Line2D([], [], color="#444444", marker="D", mfc="white", ls="none")
+                est.set_label("estimated (not measured)")
+                handles.append(est)
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        return _svg(fig, chart_id)

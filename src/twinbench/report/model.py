@@ -5,7 +5,9 @@ analysis.derive.analyse); this module arranges them into views the template rend
 
 One or more runs (oldest first): each gets its headline, cell list and configuration; the
 latest gets the charts, capacities and claims; with two or more runs the first and last are
-compared (deltas), and the configuration of both is shown with what changed between them.
+compared (deltas), and the configuration of both is shown with what changed between them;
+with three or more, the trend (analysis.trend) shows the headline ratios and each target's
+figure of merit across the runs in time order.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from twinbench.analysis.index import RunIndex, load_label, target_config_text
 from twinbench.analysis.naive import NaiveComparison, naive_ports
 from twinbench.analysis.stats import DEFAULT_RESAMPLES
 from twinbench.analysis.summary import Summary, summarise
+from twinbench.analysis.trend import Trend, trend
 from twinbench.analysis.verdicts import ClaimOutcome
 from twinbench.define.claims import Claim
 from twinbench.report.sections import (
@@ -32,10 +35,12 @@ from twinbench.report.sections import (
     capacity_charts,
     scenario_charts,
     summary_chart,
+    trend_charts,
 )
 from twinbench.results.metrics import Metric
 from twinbench.results.model import CellConfig, CellResult, CellStatus, RunInfo, RunResults
 
+TREND_FROM = 3  # runs: two keep the before/after deltas only
 NOT_RUN = "not run"  # a planned cell without a cells.jsonl line
 
 
@@ -121,6 +126,9 @@ class ReportModel:
     summary: Summary  # the first screen: the latest run's verdict (analysis.summary)
     summary_chart: Chart | None  # None when charts are skipped (tests of the tables)
     resamples: int = DEFAULT_RESAMPLES
+    # Three runs or more: the headline ratios and figures of merit across them (time order).
+    trend: Trend | None = None
+    trend_charts: tuple[Chart, ...] = ()
 
     @property
     def latest(self) -> RunView:
@@ -247,6 +255,12 @@ def build_model(
     n = runs[-1].run.repeats
     claims_judged = judge_claims(claims, indexes[-1])
     summary = summarise(indexes[-1], views[-1].headline, claims_judged)
+    runs_trend = None
+    if len(runs) >= TREND_FROM:
+        summaries = [
+            summarise(ix, v.headline, ()) for ix, v in zip(indexes[:-1], views[:-1], strict=True)
+        ]
+        runs_trend = trend(indexes, [*summaries, summary])
     return ReportModel(
         title or f"twinbench report: {runs[-1].run.run_id}",
         generated_utc,
@@ -257,4 +271,6 @@ def build_model(
         math.comb(2 * n - 1, n) if n > 0 else 0,
         summary,
         summary_chart(summary) if with_charts else None,
+        trend=runs_trend,
+        trend_charts=trend_charts(runs_trend) if runs_trend is not None and with_charts else (),
     )

@@ -15,6 +15,7 @@ from twinbench.analysis import histograms
 from twinbench.analysis.capacity import CapacityFigure, CapacityKind
 from twinbench.analysis.index import RunIndex, load_of
 from twinbench.analysis.summary import FigureKind, Outcome, Panel, RatioFigure, Summary
+from twinbench.analysis.trend import Trend
 from twinbench.analysis.validity import why_not_valid
 from twinbench.define.targets import App
 from twinbench.report import charts
@@ -356,3 +357,66 @@ def summary_chart(summary: Summary) -> Chart:
     ]
     title = "FastAPI / Flask per scenario"
     return Chart("summary", title, charts.summary_chart("summary", rows, SUMMARY_PANELS, points))
+
+
+# -- several runs: the trend -----------------------------------------------------------------
+def change_marks(trend: Trend) -> list[tuple[int, str]]:
+    """(run position, what changed since the run before) in a few words for the axis."""
+    out = []
+    for i, run in enumerate(trend.runs):
+        if not run.changes:
+            continue
+        words = []
+        packages = 0
+        for c in run.changes:
+            if c == "machine" or c.startswith(("commit", "database", "profile", "Python")):
+                words.append(c.split(" ")[0])
+            elif c.startswith(("repeats", "load generator", "pinning", "configuration", "targets")):
+                words.append("configuration")
+            else:
+                packages += 1
+        if packages:
+            words.append(f"{packages} package{'s' * (packages != 1)}")
+        out.append((i, ", ".join(dict.fromkeys(words))))
+    return out
+
+
+def trend_charts(trend: Trend) -> tuple[Chart, ...]:
+    """The headline ratio of every scenario across runs, then each scenario's targets' figure
+    of merit across runs (absolute: on one machine only comparable as such)."""
+    labels = [r.label for r in trend.runs]
+    marks = change_marks(trend)
+    series = []
+    for sc in trend.scenarios:
+        pts = []
+        for x, p in enumerate(sc.ratios):
+            f = p.figure
+            if f is None or f.ci is None:
+                continue
+            hollow = f.kind is FigureKind.ESTIMATE
+            pts.append((x, f.ci.ratio, f.ci.low, f.ci.high, hollow))
+        metric = sc.ratios[0].figure.metric.label if sc.ratios and sc.ratios[0].figure else ""
+        series.append(charts.TrendSeries(f"{sc.scenario} ({metric})", tuple(pts)))
+    note = f"\n({trend.note})" if trend.note else ""
+    title = f"FastAPI / Flask of each scenario's figure of merit, run by run{note}"
+    svg = charts.trend_chart(
+        "trend-ratios", title, "FastAPI / Flask (log scale)", labels, series, marks,
+        ratio=True, width=11.0,
+    )  # fmt: skip
+    out = [Chart("trend-ratios", title, svg)]
+    for sc in trend.scenarios:
+        lines = [
+            charts.TrendSeries(
+                target,
+                tuple((x, v, None, None, False) for x, v in enumerate(values) if v is not None),
+                flask,
+            )
+            for target, flask, values in sc.merits
+        ]
+        chart_id = f"trend-{sc.scenario}"
+        title = f"{sc.scenario}: each target's {sc.merit.label}, run by run{note}"
+        unit = sc.merit.shown_unit
+        out.append(
+            Chart(chart_id, title, charts.trend_chart(chart_id, title, unit, labels, lines, marks))
+        )
+    return tuple(out)
