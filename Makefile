@@ -76,6 +76,8 @@ REPORT_DIRS ?=
 report: install
 	@$(BIN)/twinbench report $(if $(strip $(REPORT_DIRS)),$(REPORT_DIRS),--latest) -o reports/latest.html
 
-# Size and generation time of the report (budget: 5 MB, 20 s for the quick profile).
+# Size and generation time of the report (budget: 5 MB, 20 s for the quick profile) and of a
+# trend over 10 quick runs (10 MB, 60 s; copies of one run, see scripts/report_bench.py).
 report-bench: install
 	$(BIN)/python scripts/report_bench.py $(REPORT_DIRS) -o reports/bench.html
+	$(BIN)/python scripts/report_bench.py --trend 10 $(firstword $(REPORT_DIRS)) -o reports/bench-trend.html
