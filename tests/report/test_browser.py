@@ -169,3 +169,43 @@ def test_first_screen_at_1400_by_900_holds_the_verdict_and_the_chart(
         assert 0 <= top < 5
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_first_screen_holds_a_full_runs_thirteen_scenarios(driver: object, tmp_path: Path) -> None:
+    """A full run has 13 scenarios: the verdict and the chart, with a row for each, still lie
+    on the first screen at 1400 × 900 (the recorded run's scenarios repeated under new names)."""
+    import dataclasses
+
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from twinbench.report.build import build
+    from twinbench.report.render import render
+    from twinbench.report.sections import summary_chart
+
+    assert isinstance(driver, WebDriver)
+    model = build([AFTER])
+    recorded = model.summary.scenarios
+    many = tuple(
+        dataclasses.replace(recorded[i % len(recorded)], scenario=f"scenario_{i}")
+        for i in range(13)
+    )
+    summary = dataclasses.replace(model.summary, scenarios=many)
+    model = dataclasses.replace(model, summary=summary, summary_chart=summary_chart(summary))
+    page = tmp_path / "thirteen.html"
+    page.write_text(render(model), encoding="utf-8")
+    metrics = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.get(page.as_uri())
+        assert "on 13 scenarios" in driver.find_element("id", "verdict-text").text
+        for ident in ("verdict-text", "chart-summary"):
+            top, bottom = driver.execute_script(
+                "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
+                "return [r.top, r.bottom];",
+                ident,
+            )
+            assert 0 <= top < bottom <= 900, (ident, top, bottom)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 1400
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -319,7 +319,7 @@ def summary_chart(
     intervals as bars, claimed factors as orange ticks; estimates and bounds hollow, missing
     figures said in words; one legend that names each kind."""
     n = max(len(rows), 1)
-    height = 1.25 + 0.42 * n
+    height = 1.25 + (0.42 if n <= 8 else 0.34) * n  # a full run's 13 rows stay on one screen
     values = [v for p in points for v in (p.ratio, p.low, p.high) if v and v > 0]
     values += [r for p in points for _, r in p.claims if r > 0]
     lo, hi = min([*values, 1.0]), max([*values, 1.0])
