@@ -207,3 +207,30 @@ def test_state_carries_the_flag_to_the_next_look() -> None:
     a = assess([SUBJ], runs_from(base, [b * 1.3 for b in base]), CPU_ONLY, GateState())
     assert a.state.flagged == frozenset({"json/fastapi-uvicorn/cpu"})
     assert a.state.confirm_at == 12
+
+
+def test_which_runs_count() -> None:
+    from twinbench.analysis.gate import discard_reason
+
+    ok = dict(
+        status="ok", reason_kind=None, requests=1000, failures=0, max_error_rate=0.001,
+        loader_util=0.3, send_ratio=1.0, late=0.0, sent=1000.0,
+    )  # fmt: skip
+    assert discard_reason(**ok) == ""  # type: ignore[arg-type]
+    busy = {**ok, "status": "invalid", "reason_kind": "load-generator-bound"}
+    assert discard_reason(**busy) == ""  # type: ignore[arg-type]  # others' work only
+    cases = {
+        "loader saturated": {**busy, "loader_util": 0.95},
+        "rate missed": {**ok, "send_ratio": 0.9},
+        "rate missed (late sends)": {**ok, "late": 80.0},
+        "requests failed": {**ok, "failures": 5},
+        "invalid: target-backlogged": {
+            **ok,
+            "status": "invalid",
+            "reason_kind": "target-backlogged",
+        },
+        "failed: target-died": {**ok, "status": "failed", "reason_kind": "target-died"},
+        "no requests": {**ok, "requests": 0},
+    }
+    for why, kwargs in cases.items():
+        assert discard_reason(**kwargs) == why  # type: ignore[arg-type]

@@ -484,3 +484,42 @@ def decide_pairs(
             return a
         state = a.state
         upto = a.want_pairs
+
+
+# -- which runs count ----------------------------------------------------------------------
+LOADER_SATURATED = 0.90  # the Locust processes' own share of the loader CPUs
+RATE_MISSED = 0.95  # sends below this share of the intended rate
+LATE_SHARE = 0.05  # sends that started late
+
+
+def discard_reason(
+    *,
+    status: str,
+    reason_kind: str | None,
+    requests: int,
+    failures: int,
+    max_error_rate: float,
+    loader_util: float | None,
+    send_ratio: float | None,
+    late: float | None,
+    sent: float | None,
+) -> str:
+    """Why a gate run's cell cannot be used ("" when it can). The gate keeps a cell the
+    runner marked load-generator-bound only because *other* work kept the loader CPUs busy
+    (the shared CI machine): what it measures is the server's CPU per request at a rate that
+    was met, so it stands as long as Locust itself was not saturated and sent on time."""
+    if status not in ("ok", "invalid"):
+        return f"{status}: {reason_kind or 'no reason'}"
+    if status == "invalid" and reason_kind != "load-generator-bound":
+        return f"invalid: {reason_kind}"
+    if requests <= 0:
+        return "no requests"
+    if loader_util is not None and loader_util >= LOADER_SATURATED:
+        return "loader saturated"
+    if send_ratio is not None and send_ratio < RATE_MISSED:
+        return "rate missed"
+    if late is not None and sent and late > LATE_SHARE * sent:
+        return "rate missed (late sends)"
+    if failures / requests > max_error_rate:
+        return "requests failed"
+    return ""

@@ -249,6 +249,10 @@ from twinbench.cli.report import report, summary  # noqa: E402
 cli.add_command(report)
 cli.add_command(summary)
 
+from twinbench.cli.gate import gate  # noqa: E402
+
+cli.add_command(gate)
+
 
 # -- entry point ---------------------------------------------------------------------------
 # click >= 8.2 raises this (a UsageError whose message is the whole help) for a group called

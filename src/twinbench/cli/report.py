@@ -18,8 +18,14 @@ from twinbench.analysis.stats import RatioCI, format_interval
 from twinbench.analysis.summary import summarise
 from twinbench.errors import UsageError
 from twinbench.inputs import load_claims
-from twinbench.report.build import latest_results_dir, load_with_histograms, write_report
+from twinbench.report.build import (
+    latest_results_dir,
+    load_with_histograms,
+    write_gate_report,
+    write_report,
+)
 from twinbench.report.render import num
+from twinbench.results.gate import is_gate_dir
 
 DEFAULT_OUT = Path("reports/latest.html")
 
@@ -59,6 +65,12 @@ def report(
     if not dirs:
         raise UsageError("give a results folder (or --latest)")
     t0 = time.perf_counter()
+    if any(is_gate_dir(d) for d in dirs):  # a `twinbench gate` folder: its own report
+        if len(dirs) != 1:
+            raise UsageError("a gate folder is reported on its own: give only that folder")
+        write_gate_report(dirs[0], out)
+        click.echo(f"{out} ({out.stat().st_size / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s)")
+        return
     write_report(dirs, out, claims_path)
     took = time.perf_counter() - t0
     click.echo(f"{out} ({out.stat().st_size / 1e6:.2f} MB, {took:.1f} s)")

@@ -82,6 +82,9 @@ class Target:
     # whose process tree is sampled for CPU and memory. Without it those figures are not
     # measured (there is no process tree to read), never estimated.
     pid_file: str = ""
+    # The folder the command runs in ("": the harness's); `twinbench gate` runs each side's
+    # targets in that side's root, so a team's `shop.wsgi:app` is the side's own code.
+    cwd: str = ""
 
     @property
     def external(self) -> bool:

@@ -69,3 +69,12 @@ def write_report(
     model = build(dirs, claims_path)
     write_atomic(out, render(model))
     return model
+
+
+def write_gate_report(gate_dir: Path, out: Path) -> None:
+    """The HTML report of a `twinbench gate` folder (its verdicts recomputed from gate.json)."""
+    from twinbench.report.gate import render_gate
+    from twinbench.results.gate import assessment_of, load_gate
+
+    record = load_gate(gate_dir)
+    write_atomic(out, render_gate(record, assessment_of(record)))

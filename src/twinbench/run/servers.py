@@ -77,6 +77,7 @@ def target_process(config: ServeConfig, log_dir: Path, name: str | None = None) 
         env=config.env(),
         cpus=config.cpus,
         health_url=config.base_url + config.target.health_path,
+        cwd=Path(config.target.cwd) if config.target.cwd else None,
     )
     return ManagedProcess(spec)
 

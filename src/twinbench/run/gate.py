@@ -1,0 +1,409 @@
+"""`twinbench gate`: baseline against candidate, run by run, until the rule decides.
+
+Order of work: resolve and prepare both sides (sides.py; worktrees removed on any exit),
+check that every target exists on both, probe the baseline for an arrival rate (unless
+--rate), then pairs in ABBA order (A B, B A, A B, ...), each run a complete `twinbench run`
+of one side (its own folder under runs/, a fresh upstream and fresh servers, the server on
+the target CPUs and Locust on the loader CPUs, PYTHONHASHSEED fixed). A run whose cells are
+not all valid (the loader saturated, the rate missed) or whose requests failed is discarded
+and run again, up to --max-discards. After each batch of pairs analysis.gate.assess says
+whether to stop. --max-seconds bounds everything: when the next run would not fit, the gate
+decides on what it has (a slowdown not yet confirmed is then inconclusive).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from twinbench.analysis.gate import (
+    Assessment,
+    CellFigures,
+    GateRun,
+    GateState,
+    Subject,
+    assess,
+    complete_pairs,
+    discard_reason,
+)
+from twinbench.analysis.validity import DEFAULT_SLO
+from twinbench.apps.common.settings import DatabaseURL
+from twinbench.define import profiles
+from twinbench.define.gate import GateRule, Side
+from twinbench.define.profiles import Level, Profile
+from twinbench.define.scenarios import Scenario
+from twinbench.errors import TwinbenchError, UsageError
+from twinbench.results.gate import GateRecord, SideInfo
+from twinbench.results.metrics import Metric
+from twinbench.results.model import Slo
+from twinbench.results.store import load_run
+from twinbench.run.runner import RunOptions, execute
+from twinbench.run.sides import HASH_SEED, PreparedSide, Sides, iter_names, resolve
+
+GATED = (Metric.CPU_PER_REQUEST, Metric.LATENCY_P50, Metric.LATENCY_P99)
+RUN_OVERHEAD_S = 6.0  # a run's start-up and tear-down beyond its windows (first guess)
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    baseline: str
+    candidate: str
+    targets: tuple[str, ...]
+    scenarios: tuple[Scenario, ...]
+    out_dir: Path
+    gate_id: str
+    database: DatabaseURL
+    target_cpus: tuple[int, ...]
+    loader_cpus: tuple[int, ...]
+    repo: Path  # the git repository revisions are taken from
+    rule: GateRule = dataclasses.field(default_factory=GateRule)
+    baseline_python: str | None = None
+    candidate_python: str | None = None
+    config: Path | None = None  # relative to each side's root
+    rate: float | None = None  # None: probe the baseline
+    max_seconds: float = 600.0
+    max_discards: int = 6
+    warmup_s: float = 2.0
+    measure_s: float = 5.0
+    probe_rate: float = 100.0
+    max_rate: float = 200.0  # one Locust process keeps sends on time up to ~250/s
+    rate_share: float = 0.25  # of the baseline's estimated capacity
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as gate.json keeps it (figures per subject, where its folder is)."""
+
+    run: GateRun
+    folder: str  # relative to the gate folder
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class GateResult:
+    options: GateOptions
+    sides: tuple[PreparedSide, PreparedSide]
+    subjects: tuple[Subject, ...]
+    rate: float
+    rate_source: str  # "--rate" or how the probe found it
+    runs: tuple[RunRecord, ...]
+    assessment: Assessment
+    elapsed_s: float
+    stopped: str  # "" or why the gate stopped before the rule was done (time, discards)
+    started_utc: str
+    finished_utc: str
+
+
+def gate_profile(warmup_s: float, measure_s: float) -> Profile:
+    quick = profiles.get("quick")
+    return dataclasses.replace(
+        quick,
+        name="gate",
+        description="twinbench gate: one cell per target and scenario, open model",
+        repeats=1,
+        warmup_s=warmup_s,
+        measure_s=measure_s,
+        timing={},
+    )
+
+
+def abba(pair: int) -> tuple[Side, Side]:
+    """Pair 1 runs A then B, pair 2 B then A, ...: drift cancels over each two pairs."""
+    if pair % 2:
+        return (Side.BASELINE, Side.CANDIDATE)
+    return (Side.CANDIDATE, Side.BASELINE)
+
+
+def figures_of(folder: Path, subjects: tuple[Subject, ...]) -> tuple[dict[str, CellFigures], str]:
+    """The run's figures per subject key, and why it must be discarded ("" to keep it)."""
+    results = load_run(folder)
+    cells: dict[str, CellFigures] = {}
+    reason = ""
+    rows: dict[tuple[str, str], float] = {}
+    for row in results.metrics:
+        if row.request == "total" and row.value is not None:
+            rows[(row.cell_id, row.metric)] = row.value
+    for c in results.cells:
+        key = f"{c.config.scenario}/{c.config.target}"
+        total = next((r for r in c.requests if r.name == "total"), None)
+        requests = total.count if total else 0
+        failures = total.failures if total else 0
+        values = {m: rows[(c.cell_id, m.value)] for m in GATED if (c.cell_id, m.value) in rows}
+        cells[key] = CellFigures(values, requests, failures)
+        if reason:
+            continue
+
+        def fig(m: Metric, cell_id: str = c.cell_id) -> float | None:
+            return rows.get((cell_id, m.value))
+
+        reason = discard_reason(
+            status=c.status.value,
+            reason_kind=c.reason_kind.value if c.reason_kind else None,
+            requests=requests,
+            failures=failures,
+            max_error_rate=DEFAULT_SLO.max_error_rate,
+            loader_util=fig(Metric.LOADER_CPU_UTIL),
+            send_ratio=fig(Metric.SEND_RATE_RATIO),
+            late=fig(Metric.OPEN_LATE),
+            sent=fig(Metric.OPEN_SENT),
+        )
+        if not reason and Metric.CPU_PER_REQUEST not in values:
+            reason = "no CPU reading"
+    missing = [s.key for s in subjects if s.key not in cells]
+    if missing and not reason:
+        reason = f"not measured: {missing[0]}"
+    return cells, reason
+
+
+class _Clock:
+    def __init__(self, max_seconds: float) -> None:
+        self.started = time.monotonic()
+        self.deadline = self.started + max_seconds
+        self.durations: list[float] = []
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def fits(self, guess: float) -> bool:
+        """Another run fits before the deadline (its expected length, with a margin)."""
+        expect = max(self.durations[-4:]) if self.durations else guess
+        return time.monotonic() + expect * 1.15 + 2.0 <= self.deadline
+
+
+def _now_utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class Gate:
+    def __init__(self, opts: GateOptions, say: Callable[[str], None]) -> None:
+        self.opts = opts
+        self.say = say
+        self.runs: list[RunRecord] = []
+        self.order = 0
+        self.discards = 0
+        self.clock = _Clock(opts.max_seconds)
+        self.subjects = tuple(Subject(t, s.name) for s in opts.scenarios for t in opts.targets)
+
+    # -- one run of one side --------------------------------------------------------------
+    def _run(
+        self, side: PreparedSide, name: str, rate: float, windows: tuple[float, float]
+    ) -> tuple[Path, float]:
+        opts = self.opts
+        folder = opts.out_dir / "runs" / name
+        remaining = max(1.0, self.clock.deadline - time.monotonic())
+        started = time.monotonic()
+        execute(
+            RunOptions(
+                profile=gate_profile(*windows),
+                targets=tuple(side.targets[t] for t in opts.targets),
+                scenarios=opts.scenarios,
+                out_dir=folder,
+                run_id=f"{opts.gate_id}-{name}",
+                database=opts.database,
+                repeats=1,
+                target_cpus=opts.target_cpus,
+                loader_cpus=opts.loader_cpus,
+                loader_workers=0,
+                slo=Slo(DEFAULT_SLO.p99_ms, DEFAULT_SLO.max_error_rate),
+                max_seconds=remaining,
+                command=opts.command,
+                target_sources={t: f"{side.side.value} {side.spec}" for t in opts.targets},
+                pin_self=True,
+                show_progress=False,
+                micro=False,
+                levels=(Level(users=None, rate=rate),),
+            )
+        )
+        return folder, time.monotonic() - started
+
+    def probe(self, side: PreparedSide) -> tuple[float, str]:
+        """A short run of the baseline at a low rate: its CPU per request gives each target's
+        capacity; the gate runs at `rate_share` of the lowest, at most `max_rate`."""
+        opts = self.opts
+        self.say(f"gate: probing {side.describe()} at {opts.probe_rate:g} req/s")
+        folder, _ = self._run(side, "000-probe-A", opts.probe_rate, (1.0, 3.0))
+        cells, reason = figures_of(folder, self.subjects)
+        cpu = [c.values.get(Metric.CPU_PER_REQUEST) for c in cells.values()]
+        usable = [v for v in cpu if v is not None and v > 0]
+        if not usable:
+            raise TwinbenchError(
+                "the probe of the baseline measured no CPU time per request "
+                f"({reason or 'no cells'}); see {folder}/logs, or give --rate"
+            )
+        worst = max(usable)
+        capacity = len(opts.target_cpus) * 1e6 / worst
+        rate = max(10.0, min(opts.max_rate, math.floor(capacity * opts.rate_share / 10) * 10))
+        how = (
+            f"probe: {worst:.0f} µs of CPU per request at {opts.probe_rate:g} req/s → capacity "
+            f"≈ {capacity:.0f} req/s on {len(opts.target_cpus)} CPU; "
+            f"{opts.rate_share:.0%} of it, at most {opts.max_rate:g}"
+        )
+        return rate, how
+
+    def measured_run(self, side: PreparedSide, pair: int, rate: float) -> GateRun | None:
+        """Run `side` for `pair` until a run is kept; None when time or discards run out."""
+        opts = self.opts
+        guess = opts.warmup_s + opts.measure_s + RUN_OVERHEAD_S
+        while True:
+            if not self.clock.fits(guess):
+                return None
+            self.order += 1
+            name = f"{self.order:03d}-p{pair:02d}-{side.side.letter}"
+            folder, took = self._run(side, name, rate, (opts.warmup_s, opts.measure_s))
+            self.clock.durations.append(took)
+            cells, reason = figures_of(folder, self.subjects)
+            run = GateRun(side.side, self.order, pair, not reason, reason, cells)
+            self.runs.append(RunRecord(run, str(folder.relative_to(opts.out_dir)), round(took, 2)))
+            cpu = "; ".join(
+                f"{k} {c.values.get(Metric.CPU_PER_REQUEST, math.nan):.0f} µs/req"
+                for k, c in cells.items()
+            )
+            state = "kept" if run.kept else f"discarded ({reason})"
+            self.say(f"gate: run {self.order} pair {pair} {side.side.value}: {cpu}; {state}")
+            if run.kept:
+                return run
+            self.discards += 1
+            if self.discards > opts.max_discards:
+                return None
+
+    def pairs(self, sides: dict[Side, PreparedSide], rate: float) -> Iterator[int]:
+        """Runs pair after pair; yields the number of complete pairs after each pair."""
+        pair = 0
+        while True:
+            pair += 1
+            for s in abba(pair):
+                if self.measured_run(sides[s], pair, rate) is None:
+                    return
+            yield len(complete_pairs([r.run for r in self.runs]))
+
+
+def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
+    """Prepare, measure and decide. Raises UsageError (exit 2) for bad input before any
+    measurement; the worktrees it made are removed on every exit."""
+    started_utc = _now_utc()
+    srcs = (
+        resolve(Side.BASELINE, opts.baseline, opts.repo),
+        resolve(Side.CANDIDATE, opts.candidate, opts.repo),
+    )
+    if opts.config is not None and opts.config.is_absolute():
+        raise UsageError(f"--config {opts.config}: must be relative to each side's root")
+    for sc in opts.scenarios:
+        if not sc.open_model:
+            raise UsageError(
+                f"--scenarios {sc.name}: cannot run at a fixed arrival rate (the gate's open "
+                "model); pick request/response scenarios"
+            )
+    gate = Gate(opts, say)
+    previous_seed = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = HASH_SEED  # Locust and the upstream too
+    try:
+        with Sides(opts.repo) as sides:
+            a = sides.prepare(srcs[0], opts.baseline_python, opts.config)
+            b = sides.prepare(srcs[1], opts.candidate_python, opts.config)
+            missing = list(iter_names((a, b), opts.targets))
+            if missing:
+                raise UsageError(f"--targets: {missing[0]} is not defined on that side")
+            for s in (a, b):
+                for name in opts.targets:
+                    if s.targets[name].external:
+                        raise UsageError(
+                            f"--targets {name}: an external target (url) on the {s.side.value} "
+                            "side; the gate starts each side's own server, so give a command"
+                        )
+            for s in (a, b):
+                say(f"gate: {s.describe()}, Python {s.python_version} ({s.python})")
+            opts.out_dir.mkdir(parents=True, exist_ok=True)
+            if opts.rate is not None:
+                rate, how = opts.rate, "--rate"
+            else:
+                rate, how = gate.probe(a)
+            say(f"gate: {rate:g} req/s ({how})")
+            by_side = {Side.BASELINE: a, Side.CANDIDATE: b}
+            rule = opts.rule
+            state = GateState()
+            want = rule.first_pairs
+            stopped = ""
+            final = False
+            assessment: Assessment | None = None
+            pairs = gate.pairs(by_side, rate)
+            while True:
+                n = len(complete_pairs([r.run for r in gate.runs]))
+                while n < want:
+                    got = next(pairs, None)
+                    if got is None:
+                        final = True
+                        stopped = (
+                            f"--max-discards {opts.max_discards} reached"
+                            if gate.discards > opts.max_discards
+                            else f"--max-seconds {opts.max_seconds:g} reached"
+                        )
+                        break
+                    n = got
+                assessment = assess(
+                    gate.subjects, [r.run for r in gate.runs], rule, state, final=final
+                )
+                if assessment.want_pairs is None:
+                    break
+                state, want = assessment.state, assessment.want_pairs
+            assert assessment is not None
+            return GateResult(
+                options=opts,
+                sides=(a, b),
+                subjects=gate.subjects,
+                rate=rate,
+                rate_source=how,
+                runs=tuple(gate.runs),
+                assessment=assessment,
+                elapsed_s=round(gate.clock.elapsed(), 2),
+                stopped=stopped,
+                started_utc=started_utc,
+                finished_utc=_now_utc(),
+            )
+    finally:
+        if previous_seed is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = previous_seed
+
+
+def to_record(result: GateResult) -> tuple[GateRecord, dict[int, float]]:
+    """What gate.json keeps of a finished gate (and each run's length)."""
+    opts = result.options
+    sides = tuple(
+        SideInfo(
+            side=s.side,
+            spec=s.spec,
+            root=str(s.root) if not s.temporary else f"(temporary worktree of {s.revision[:12]})",
+            revision=s.revision,
+            dirty=s.dirty,
+            python=s.python,
+            python_version=s.python_version,
+            packages=dict(s.packages),
+            config=str(Path(s.config).relative_to(s.root)) if s.config else "",
+        )
+        for s in result.sides
+    )
+    record = GateRecord(
+        gate_id=opts.gate_id,
+        started_utc=result.started_utc,
+        finished_utc=result.finished_utc,
+        elapsed_s=result.elapsed_s,
+        command=opts.command,
+        rate=result.rate,
+        rate_source=result.rate_source,
+        stopped=result.stopped,
+        rule=opts.rule,
+        sides=(sides[0], sides[1]),
+        subjects=result.subjects,
+        runs=tuple(r.run for r in result.runs),
+        folders={r.run.order: r.folder for r in result.runs},
+        max_seconds=opts.max_seconds,
+        windows=(opts.warmup_s, opts.measure_s),
+    )
+    return record, {r.run.order: r.elapsed_s for r in result.runs}

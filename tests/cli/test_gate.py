@@ -1,0 +1,83 @@
+"""`twinbench gate` refuses bad input with one line and exit code 2, before measuring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twinbench.cli.app import main
+
+
+def side(root: Path, target: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "twinbench.toml").write_text(
+        f'[[target]]\nname = "{target}"\n'
+        'command = ["{python}", "-m", "http.server", "{port}"]\n'
+    )
+    return root
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--baseline", "no-such-revision-xyz"],
+            "--baseline no-such-revision-xyz: neither a folder",
+        ),
+        (["--candidate", "/nonexistent/folder"], "--candidate /nonexistent/folder: neither"),
+        (["--rate", "nan"], "--rate nan: must be a finite number above 0"),
+        (["--rate", "-5"], "--rate -5.0: must be a finite number above 0"),
+        (["--rate", "x"], "Invalid value for '--rate'"),
+        (["--min-effect", "abc"], "--min-effect 'abc': not a percentage"),
+        (["--min-effect", "0%"], "--min-effect '0%': must be a percentage above 0"),
+        (["--pairs", "1"], "--pairs 1: at least 2 pairs"),
+        (["--max-pairs", "3"], "--max-pairs 3: must be at least --pairs"),
+        (["--confirm-pairs", "0"], "--confirm-pairs 0: must be at least 1"),
+        (["--threshold", "p98=5%"], "unknown metric 'p98'"),
+        (["--threshold", "p99"], "expected METRIC=MIN"),
+        (["--threshold", "p99=30%/10%"], "must exceed the minimum effect"),
+        (["--max-seconds", "0"], "--max-seconds 0.0: must be a finite number above 0"),
+        (["--measure-s", "inf"], "--measure-s inf: must be a finite number above 0"),
+        (["--warmup-s", "-1"], "--warmup-s -1.0"),
+        (["--scenarios", "nope"], "unknown scenario 'nope'"),
+        (["--scenarios", "sse"], "--scenarios sse: cannot run at a fixed arrival rate"),
+        (["--targets", ","], "names no target"),
+        (["--targets", "nope"], "--targets: nope (baseline) is not defined on that side"),
+        (["--config", "/abs/twinbench.toml"], "must be relative to each side's root"),
+        (["--config", "missing.toml"], "--config missing.toml: not found in"),
+        (["--baseline-python", "/nope/python"], "--baseline-python /nope/python: no such"),
+        (["--target-cpus", "0", "--loader-cpus", "0"], "overlap on CPU 0"),
+    ],
+)
+def test_bad_input_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    base = ["gate", "--baseline", "HEAD", "--candidate", "HEAD", "--out", str(tmp_path / "g")]
+    assert main([*base, *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err, err
+    assert len(err.splitlines()) == 1 and err.startswith("twinbench: error:")
+    assert not (tmp_path / "g" / "runs").exists()  # nothing was measured
+
+
+def test_a_target_missing_on_one_side_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = side(tmp_path / "a", "shop")
+    b = side(tmp_path / "b", "store")
+    code = main(
+        ["gate", "--baseline", str(a), "--candidate", str(b), "--config", "twinbench.toml",
+         "--targets", "shop", "--out", str(tmp_path / "g")]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "twinbench: error: --targets: shop (candidate) is not defined on that side"
+
+
+def test_an_out_folder_holding_a_gate_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "gate.json").write_text("{}")
+    assert (
+        main(["gate", "--baseline", "HEAD", "--candidate", "HEAD", "--out", str(tmp_path / "g")])
+        == 2
+    )
+    assert "already holds a gate" in capsys.readouterr().err

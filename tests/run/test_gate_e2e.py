@@ -1,0 +1,68 @@
+"""`twinbench gate` end to end on the twins: both sides the same revision, a couple of pairs.
+
+Checks the machinery (files, pairs, worktrees removed, the report), never a verdict that
+could flake: the exit code must be 0 or 3 (a real regression between a revision and itself
+would be a bug; inconclusive is honest with this few pairs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import twinbench
+
+REPO = Path(twinbench.__file__).resolve().parents[2]
+
+
+def worktrees() -> list[str]:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "list"], capture_output=True, text=True
+    )
+    return done.stdout.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_gate_smoke(tmp_path: Path) -> None:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    before = worktrees()
+    out = tmp_path / "gate"
+    done = subprocess.run(
+        [sys.executable, "-m", "twinbench", "gate", "--baseline", "HEAD", "--candidate", "HEAD",
+         "--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2", "--rate", "100",
+         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "300", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=380,
+    )  # fmt: skip
+    assert done.returncode in (0, 3), done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) >= 4
+    assert [ln.split()[1] for ln in lines[:4]] == ["cpu", "p50", "p99", "errors"]
+    assert all(ln.split()[0] in {"PASS", "INCONCLUSIVE", "IMPROVEMENT"} for ln in lines[:4])
+    for name in ("gate.json", "verdict.json", "summary.md", "bmf.json",
+                 "github-action-benchmark.json"):  # fmt: skip
+        assert (out / name).is_file(), name
+    verdict = json.loads((out / "verdict.json").read_text())
+    assert verdict["exit_code"] == done.returncode and verdict["pairs"] >= 2
+    assert verdict["sides"]["baseline"]["revision"] == verdict["sides"]["candidate"]["revision"]
+    gate = json.loads((out / "gate.json").read_text())
+    kept = [r for r in gate["runs"] if r["kept"]]
+    sides = [r["side"] for r in gate["runs"]]
+    assert sides[:2] == ["baseline", "candidate"] or sides[0] != sides[1]  # interleaved
+    for r in gate["runs"]:
+        folder = out / r["folder"]
+        assert (folder / "run.json").is_file() and (folder / "cells.jsonl").is_file()
+    cpu = [r["cells"]["json/fastapi-uvicorn"]["values"]["cpu_per_request"] for r in kept]
+    assert all(v > 0 for v in cpu)
+    assert worktrees() == before  # the temporary worktrees are gone
+    report = tmp_path / "r.html"
+    shown = subprocess.run(
+        [sys.executable, "-m", "twinbench", "report", str(out), "-o", str(report)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "pair 1 baseline" in report.read_text()
