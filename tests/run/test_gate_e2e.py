@@ -22,7 +22,7 @@ def worktrees() -> list[str]:
     done = subprocess.run(
         ["git", "-C", str(REPO), "worktree", "list"], capture_output=True, text=True
     )
-    return done.stdout.splitlines()
+    return [line.split()[0] for line in done.stdout.splitlines() if "twinbench-gate-" in line]
 
 
 @pytest.mark.slow
@@ -30,7 +30,7 @@ def worktrees() -> list[str]:
 def test_gate_smoke(tmp_path: Path) -> None:
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
-    before = worktrees()
+    before = worktrees()  # the gate's own temporary worktrees (others may come and go)
     out = tmp_path / "gate"
     done = subprocess.run(
         [sys.executable, "-m", "twinbench", "gate", "--baseline", "HEAD", "--candidate", "HEAD",

@@ -264,7 +264,11 @@ _NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="twinbench", standalone_mode=False)
+        # A command that exits with a code (`twinbench gate`: 0, 1 or 3) comes back here as
+        # the return value: click returns ctx.exit()'s code when not in standalone mode.
+        code = cli.main(args=argv, prog_name="twinbench", standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except _NO_ARGS_IS_HELP as exc:
