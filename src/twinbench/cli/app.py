@@ -131,6 +131,11 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     help="Base URL of a running mock upstream, http:// on a loopback host "
     "[default: start one on a free loopback port].",
 )
+@click.option(
+    "--access-log",
+    is_flag=True,
+    help="Log every request in the server's stdout log (in the logs folder it prints).",
+)
 def serve(
     target: str,
     host: str,
@@ -140,6 +145,7 @@ def serve(
     cpu_list: str | None,
     database: str | None,
     upstream: str | None,
+    access_log: bool,
 ) -> None:
     """Run TARGET in the foreground until Ctrl-C or SIGTERM.
 
@@ -190,6 +196,7 @@ def serve(
             cpus=cpus,
             database=db,
             upstream_url=upstream,
+            access_log=access_log,
         )
         proc = target_process(config, log_dir).start()
         took = proc.wait_healthy(60)

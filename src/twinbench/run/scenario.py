@@ -297,10 +297,18 @@ class ScenarioRun:
             finished = not self.pending
         finally:
             ctx.sampler.unwatch("loader")
-            if finished and locust.alive:
+            if finished and locust.alive and ctx.master_port is None:
                 # Every phase is in: Locust stops by itself on its next tick and prints its
                 # summary; let it, while the next scenario starts (it is idle by now).
                 ctx.draining.append((locust, time.monotonic() + DRAIN_S))
+            elif finished and locust.alive:
+                # A master on a fixed port (remote workers): the next scenario's master needs
+                # that port, so this one must be gone first; it exits by itself (and prints
+                # its summary) on its next tick, SIGTERM would cut the summary short.
+                until = time.monotonic() + DRAIN_S
+                while locust.alive and time.monotonic() < until:
+                    time.sleep(0.05)
+                locust.stop()
             else:
                 locust.stop()
         tail = locust.stderr_tail()
