@@ -160,7 +160,8 @@ def bind(
         "PYTHONHASHSEED": HASH_SEED,
         "TWINBENCH_GATE_SIDE": side.value,
     }
-    return dataclasses.replace(target, argv=argv, env=env, cwd=str(root))
+    # A folder the side's config names (already resolved against the side's copy) stays.
+    return dataclasses.replace(target, argv=argv, env=env, cwd=target.cwd or str(root))
 
 
 def _missing_twin(target: Target, root: Path) -> str:
