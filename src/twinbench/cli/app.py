@@ -132,6 +132,11 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     "[default: start one on a free loopback port].",
 )
 @click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow an --upstream on another host (e.g. a compose service); loopback otherwise.",
+)
+@click.option(
     "--access-log",
     is_flag=True,
     help="Log every request in the server's stdout log (in the logs folder it prints).",
@@ -145,6 +150,7 @@ def serve(
     cpu_list: str | None,
     database: str | None,
     upstream: str | None,
+    allow_remote: bool,
     access_log: bool,
 ) -> None:
     """Run TARGET in the foreground until Ctrl-C or SIGTERM.
@@ -168,7 +174,7 @@ def serve(
     tgt.check_workers(nworkers)
     tgt.check_threads(threads)
     if upstream is not None:
-        upstream = check_loopback_http_url(upstream, "--upstream")
+        upstream = check_loopback_http_url(upstream, "--upstream", allow_remote)
     check_port_free(host, port)
     db = resolve_database(database)
     check_reachable(db)
@@ -255,6 +261,10 @@ from twinbench.cli.report import report, summary  # noqa: E402
 
 cli.add_command(report)
 cli.add_command(summary)
+
+from twinbench.cli.compose import compose  # noqa: E402
+
+cli.add_command(compose)
 
 from twinbench.cli.gate import gate  # noqa: E402
 

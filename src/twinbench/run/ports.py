@@ -49,11 +49,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_loopback_http_url(url: str, option: str) -> str:
+def check_loopback_http_url(url: str, option: str, allow_remote: bool = False) -> str:
     """`url` as a base URL (no trailing slash) if it is http:// on a loopback host, else a
     UsageError naming the option and the value. The mock upstream is a local test double:
     the apps call it on every /api/upstream request, so a remote one would measure the
-    network, and a typo would only show up as 502s in the middle of a run."""
+    network, and a typo would only show up as 502s in the middle of a run. `allow_remote`:
+    another host on purpose (a compose service on its own network)."""
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a non-numeric or out-of-range port
@@ -61,9 +62,10 @@ def check_loopback_http_url(url: str, option: str) -> str:
         raise UsageError(f"{option} {url!r} is not a URL ({exc})") from None
     if parts.scheme != "http" or not parts.hostname:
         raise UsageError(f"{option} {url!r} must be an http:// URL, e.g. http://127.0.0.1:8100")
-    if not is_loopback(parts.hostname):
+    if not is_loopback(parts.hostname) and not allow_remote:
         raise UsageError(
-            f"{option} {url!r} must be on a loopback host (127.0.0.1, ::1 or localhost)"
+            f"{option} {url!r} must be on a loopback host (127.0.0.1, ::1 or localhost), "
+            "or pass --allow-remote"
         )
     if port == 0 or parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError(f"{option} {url!r} must be a base URL: http://host:port[/path]")
