@@ -13,7 +13,7 @@ import pytest
 from runner_support import cli_args, options
 
 from twinbench.define.profiles import Level
-from twinbench.results.model import CellStatus, LoadModel
+from twinbench.results.model import CellStatus, LoadModel, ReasonKind
 from twinbench.results.store import load_run
 from twinbench.run.runner import execute
 
@@ -166,6 +166,9 @@ def test_distributed_loader_merges_workers(tmp_path: Path) -> None:
     assert run.run.loader_workers == 2
     for cell in run.cells:
         assert cell.loader_processes == 2 and cell.requests[0].count > 0, cell.cell_id
+        assert cell.reason_kind is not ReasonKind.LOADER_LOST, cell.reason
+        # each worker's own count, and together the merged total
+        assert len(cell.loader_counts) == 2 and sum(cell.loader_counts) == cell.requests[0].count
     logs = {p.name for p in (tmp_path / "run" / "logs").iterdir()}
     assert {"locust-json-master.stderr.log", "locust-json-worker2.stderr.log"} <= logs
 
