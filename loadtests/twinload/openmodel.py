@@ -93,6 +93,11 @@ def run_schedule(user: User) -> None:
         gevent.sleep(1.0)
         return
     ops = user.tb_ops  # type: ignore[attr-defined]
+    weights = getattr(user, "tb_weights", None)  # a team's locustfile: class × task weights
+
+    def pick() -> Op:
+        return random.choices(ops, weights)[0] if weights else random.choice(ops)
+
     pool = Pool(conf.cap)
     period = 1.0 / conf.rate
     spin = conf.rate <= SPIN_MAX_RATE
@@ -118,7 +123,7 @@ def run_schedule(user: User) -> None:
                 continue
             if win is not None:
                 win.inflight += 1
-            pool.spawn(_run_one, user, random.choice(ops), intended, win, late_s)
+            pool.spawn(_run_one, user, pick(), intended, win, late_s)
     finally:
         # no child greenlets left behind when the phase (or the run) ends
         pool.kill(block=False)
@@ -139,7 +144,69 @@ def make_open_user(base: type[User]) -> type[User]:
     return type(f"{base.__name__}Open", (base,), attrs)
 
 
+def make_open_dispatcher(classes: list[type[User]]) -> type[User]:
+    """A scheduler for a team's own locustfile: each scheduled request is one task of one of
+    its User classes, drawn by class weight × task weight, run on one instance of that class
+    (made, with its `on_start`, when the scheduler starts: once per phase). TypeError when a
+    class's tasks are not plain @task functions (TaskSets need a closed model)."""
+    if not classes:
+        raise TypeError("no User class")
+    ops: list[Op] = []
+    weights: list[float] = []
+    for cls in classes:
+        tasks = _ops_of(cls)  # @task(n) appears n times: a task's share is its weight
+        share = float(getattr(cls, "weight", 1) or 1) / len(tasks)
+        for t in tasks:
+            ops.append(_delegate(cls, t))
+            weights.append(share)
+
+    def on_start(self: User) -> None:
+        self.tb_delegates = {}  # type: ignore[attr-defined]
+        for cls in classes:
+            if self.environment.host:
+                cls.host = self.environment.host
+            inst = cls(self.environment)
+            self.tb_delegates[cls] = inst  # type: ignore[attr-defined]
+            inst.on_start()
+
+    def on_stop(self: User) -> None:
+        for inst in getattr(self, "tb_delegates", {}).values():
+            try:
+                inst.on_stop()
+            except Exception as exc:
+                log.debug("on_stop failed: %r", exc)
+
+    attrs: dict[str, Any] = {
+        "tasks": [run_schedule],
+        "wait_time": constant(0),
+        "tb_ops": ops,
+        "tb_weights": weights,
+        "tb_open_user": True,
+        "tb_delegate_classes": tuple(classes),
+        "weight": 1,
+        "fixed_count": 0,
+        "abstract": False,
+        "on_start": on_start,
+        "on_stop": on_stop,
+        "__module__": __name__,
+    }
+    return type("TwinbenchOpenScheduler", (User,), attrs)
+
+
+def _delegate(cls: type[User], fn: Op) -> Op:
+    def op(scheduler: Any) -> None:
+        fn(scheduler.tb_delegates[cls])
+
+    return op
+
+
 def set_pool_size(cls: type[User], cap: int) -> None:
-    """FastHttpUser keeps `concurrency` connections per user: the scheduler needs `cap`."""
-    if hasattr(cls, "concurrency"):
-        cls.concurrency = cap  # type: ignore[attr-defined]
+    """FastHttpUser keeps `concurrency` connections per user: the scheduler needs `cap`
+    (a team's HttpUser gets a connection pool of `cap` too)."""
+    for c in getattr(cls, "tb_delegate_classes", (cls,)):
+        if hasattr(c, "concurrency"):
+            c.concurrency = cap  # type: ignore[attr-defined]
+        elif hasattr(c, "pool_manager") and c.pool_manager is None:  # type: ignore[attr-defined]
+            from urllib3 import PoolManager
+
+            c.pool_manager = PoolManager(maxsize=cap)  # type: ignore[attr-defined]

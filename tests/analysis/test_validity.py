@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from twinbench.analysis.validity import Observation, judge
-from twinbench.results.model import CellStatus, Driver, OpenLoad
+from twinbench.results.model import CellStatus, Driver, OpenLoad, ReasonKind
 
 
 def _obs(**kw) -> Observation:
@@ -83,3 +83,19 @@ def test_a_lost_locust_worker_makes_the_cell_invalid() -> None:
     assert judge(_obs(loader_workers=2, loader_reported=1, target_exit="x")).status.value == (
         "failed"
     )
+
+
+def test_mostly_failing_requests_fail_the_cell_naming_the_commonest_failure() -> None:
+    errors = {"GET /orders: LocustBadStatusCode(code=404)": 40, "GET /x: Timeout()": 3}
+    v = judge(_obs(total=100, failures=43, errors=errors))
+    assert v.status is CellStatus.FAILED and v.kind is ReasonKind.REQUESTS_FAILED
+    assert v.reason == (
+        "requests-failed: 43 of 100 requests failed; most common (40×): "
+        "GET /orders: LocustBadStatusCode(code=404)"
+    )
+    # up to 5 % failing is the SLO's business (error rate), not a failed cell
+    assert judge(_obs(total=100, failures=5, errors=errors)).status is CellStatus.OK
+    # a failed cell wins over a busy load generator: 404s are the target's answer
+    assert judge(_obs(total=10, failures=9, loader_cpu_util=0.99)).status is CellStatus.FAILED
+    dropped = {"OPEN dropped: DroppedError('in-flight cap reached')": 50, **errors}
+    assert "most common (40×)" in judge(_obs(total=100, failures=50, errors=dropped)).reason

@@ -128,3 +128,166 @@ def test_external_targets(tmp_path: Path) -> None:
 def test_bad_external_target_names_the_key(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         load_targets(_write(tmp_path, f'[[target]]\nname = "x"\n{body}\n'))
+
+
+# -- a team's own scenarios and claims ---------------------------------------------------------
+OWN = """
+[[target]]
+name = "orders-flask"
+app = "flask"
+cwd = "svc"
+command = ["{python}", "-m", "gunicorn", "--bind", "{host}:{port}", "orders.wsgi:app"]
+
+[[target]]
+name = "orders-fastapi"
+app = "fastapi"
+command = ["{python}", "-m", "uvicorn", "orders.asgi:app", "--port", "{port}"]
+
+[[scenario]]
+name = "checkout"
+locustfile = "load/locustfile.py"
+users = [8, 32]
+main_request = "POST /orders"
+slo_p99_ms = 250
+
+[[scenario]]
+name = "browse"
+locustfile = "load/locustfile.py"
+rates = [200, 400.5]
+
+[[claim]]
+id = "orders-3x"
+text = "The FastAPI rewrite serves three times the orders per second"
+scenario = "checkout"
+metric = "throughput"
+factor = 3.0
+baseline = "flask"
+candidate = "orders-fastapi"
+
+[[claim]]
+id = "json-p99"
+text = "p99 halves on /json"
+scenario = "json"
+metric = "p99"
+factor = 2
+baseline = "orders-flask"
+candidate = "fastapi"
+"""
+
+
+def _project(tmp_path: Path, text: str = OWN) -> Path:
+    (tmp_path / "svc").mkdir(exist_ok=True)
+    (tmp_path / "load").mkdir(exist_ok=True)
+    (tmp_path / "load" / "locustfile.py").write_text("# a locustfile\n")
+    return _write(tmp_path, text)
+
+
+def test_own_scenarios_and_claims(tmp_path: Path) -> None:
+    import hashlib
+
+    from twinbench.define.claims import CheckKind
+    from twinbench.inputs import load_config
+    from twinbench.results.metrics import Metric
+
+    config = load_config(_project(tmp_path))
+    flask, fastapi = config.targets
+    assert flask.cwd == str(tmp_path / "svc") and fastapi.cwd == str(tmp_path)
+    checkout, browse = config.scenarios
+    assert checkout.locustfile == str(tmp_path / "load" / "locustfile.py")
+    digest = hashlib.sha256(b"# a locustfile\n").hexdigest()
+    assert checkout.locustfile_sha256 == digest and not checkout.builtin
+    assert checkout.users == (8, 32) and checkout.rates == () and checkout.slo_p99_ms == 250
+    assert checkout.main_request == "POST /orders" and checkout.feature is Feature.LOCUSTFILE
+    assert browse.rates == (200.0, 400.5) and browse.main_request is None
+    orders, json_p99 = config.claims
+    (check,) = orders.checks
+    assert check.kind is CheckKind.RATIO and check.metric is Metric.THROUGHPUT
+    assert check.factor == 3.0 and check.flask_targets == ()
+    assert check.fastapi_targets == ("orders-fastapi",)
+    assert orders.wording.startswith("The FastAPI rewrite")
+    (check,) = json_p99.checks
+    assert check.metric is Metric.LATENCY_P99 and check.flask_targets == ("orders-flask",)
+
+
+def test_scenarios_select_built_in_and_own(tmp_path: Path) -> None:
+    from twinbench.define import scenarios
+    from twinbench.inputs import load_config
+
+    own = load_config(_project(tmp_path)).scenarios
+    assert [s.name for s in scenarios.select(None, own)] == ["checkout", "browse"]
+    chosen = scenarios.select(["browse", "json"], own)
+    assert [s.name for s in chosen] == ["json", "browse"]
+    with pytest.raises(UsageError, match=r"unknown scenario 'nope'; known: .*checkout"):
+        scenarios.select(["nope"], own)
+
+
+def test_own_ladders_plan(tmp_path: Path) -> None:
+    from twinbench.define.plan import build_plan
+    from twinbench.define.profiles import get
+    from twinbench.define.targets import default_registry
+    from twinbench.inputs import load_config
+    from twinbench.results.model import Driver, LoadModel
+
+    config = load_config(_project(tmp_path))
+    targets = default_registry().select(["fastapi-uvicorn", "flask-gunicorn-sync"])
+    plan = build_plan(get("quick"), targets, config.scenarios, repeats=2, target_cpus=1)
+    checkout, browse = plan.scenarios
+    assert checkout.model is LoadModel.STEP and checkout.driver is Driver.CLOSED
+    assert [c.config.users for c in checkout.cells][:4] == [8, 8, 8, 8]
+    assert browse.driver is Driver.OPEN and {c.config.rate for c in browse.cells} == {200, 400.5}
+
+
+_SC = '[[scenario]]\nname = "s"\nlocustfile = "load/locustfile.py"\n'
+_CL = (
+    '[[claim]]\nid = "c"\ntext = "t"\nscenario = "s"\nmetric = "throughput"\nfactor = 2\n'
+    'baseline = "flask"\ncandidate = "fastapi"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_SC, r"scenario\[0\] \(s\): give `users = \[...\]` \(closed model\) or `rates"),
+        (_SC + "users = [1]\nrates = [2]\n", "not both"),
+        (_SC + "users = []\n", r"\.users: must be a non-empty list"),
+        (_SC + "users = [-4]\n", r"\.users: -4 is not a whole number above 0"),
+        (_SC + "users = [1.5]\n", r"\.users: 1.5 is not a whole number"),
+        (_SC + 'users = ["8"]\n', r"\.users: '8' is not"),
+        (_SC + "users = 8\n", r"\.users: must be a non-empty list"),
+        (_SC + "rates = [0]\n", r"\.rates: 0 is not a number above 0"),
+        (_SC + "rates = [inf]\n", r"\.rates: inf is not"),
+        (_SC + "users = [8, 4]\n", "levels must climb"),
+        (_SC + "users = [1]\nmain_request = 3\n", r"\.main_request: must be"),
+        (_SC + "users = [1]\nslo_p99_ms = -1\n", r"\.slo_p99_ms: must be"),
+        (_SC + "users = [1]\nthreads = 2\n", r"\.threads: unknown key"),
+        ('[[scenario]]\nname = "s"\nusers = [1]\n', r"\.locustfile: missing"),
+        ('[[scenario]]\nname = "json"\nlocustfile = "a.py"\nusers = [1]\n', "is a built-in"),
+        ('[[scenario]]\nname = "s"\nlocustfile = "a.txt"\nusers = [1]\n', "must be a .py"),
+        ('[[scenario]]\nname = "s"\nlocustfile = "none.py"\nusers = [1]\n', "none.py: No such"),
+        (_SC + "users = [1]\n" + _SC + "users = [2]\n", "duplicate scenario name 's'"),
+        ("scenario = 3\n", "`scenario` must be an array of tables"),
+        (_SC + "users = [1]\n" + _CL.replace('"s"\nmetric', '"nope"\nmetric'), "unknown scenario"),
+        (_SC + "users = [1]\n" + _CL.replace("throughput", "speed"), r"\.metric: 'speed' is"),
+        (_SC + "users = [1]\n" + _CL.replace("factor = 2", "factor = 0"), r"\.factor: must be"),
+        (_SC + "users = [1]\n" + _CL.replace("factor = 2", 'factor = "3x"'), r"\.factor"),
+        (_SC + "users = [1]\n" + _CL.replace('"flask"', '"shop"'), "unknown target 'shop'"),
+        (
+            _SC + "users = [1]\n" + _CL.replace('"flask"', '"fastapi-uvicorn"'),
+            "is a fastapi target; claims compare a Flask baseline",
+        ),
+        (_SC + "users = [1]\n" + _CL.replace('text = "t"\n', ""), r"claim\[0\]\.text: missing"),
+        (_SC + "users = [1]\n" + _CL + "colour = 1\n", r"\.colour: unknown key"),
+        (_SC + "users = [1]\n" + _CL + _CL, "duplicate claim id 'c'"),
+        ('[[target]]\nname = "x"\ncwd = "nowhere"\ncommand = ["{{port}}"]\n', "is not a folder"),
+        ('[[target]]\nname = "x"\ncwd = 3\ncommand = ["{{port}}"]\n', r"\.cwd: must be a folder"),
+    ],
+)
+def test_bad_own_scenario_or_claim_names_the_file_and_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    from twinbench.inputs import load_config
+
+    path = _project(tmp_path, text.replace("{{", "{").replace("}}", "}"))
+    with pytest.raises(UsageError, match=message) as info:
+        load_config(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)

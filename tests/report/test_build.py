@@ -73,3 +73,30 @@ def test_not_a_results_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a twinbench results folder"):
         write_report([tmp_path], tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_seed_claims_only_for_built_in_scenarios_run_and_the_runs_own_claims() -> None:
+    import dataclasses
+
+    from twinbench.define.claims import Check, CheckKind, Claim
+    from twinbench.define.scenarios import Scenario
+    from twinbench.define.targets import Feature
+    from twinbench.inputs import load_claims
+    from twinbench.report.model import claims_for
+    from twinbench.results.metrics import Metric
+    from twinbench.results.store import load_run
+
+    ledger = load_claims()
+    recorded = load_run(Path(__file__).parents[1] / "data" / "quick-sqlite")
+    shown = {c.id for c in claims_for([recorded], ledger)}
+    ran = set(recorded.run.scenarios)
+    for claim in ledger:
+        micro = any(k.kind is CheckKind.MICRO for k in claim.checks)
+        assert (claim.id in shown) == bool(set(claim.scenarios) & ran or micro), claim.id
+    assert "api-3-5x" not in shown and "pydantic-20x" in shown  # api not run; micro was
+    own = Scenario("checkout", "/p/l.py", Feature.LOCUSTFILE, Metric.THROUGHPUT, "", source="t")
+    check = Check("t", CheckKind.RATIO, "checkout", Metric.THROUGHPUT, factor=3.0)
+    mine = Claim("orders-3x", "t", "flask → fastapi", "3x", (check,))
+    run = dataclasses.replace(recorded.run, scenario_defs=(own,), claims=(mine,))
+    only_own = dataclasses.replace(recorded, run=run)
+    assert claims_for([only_own], ledger) == (mine,)

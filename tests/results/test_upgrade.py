@@ -81,3 +81,23 @@ def test_schema_3_targets_were_started_by_twinbench() -> None:
     results = load_run(DATA / "quick-sqlite")
     assert all(t.url == "" and t.resources_measured for t in results.run.targets)
     assert all(c.loader_counts == () for c in results.cells)
+
+
+def test_schema_4_to_5_every_scenario_built_in_and_no_claims_of_its_own() -> None:
+    run = {
+        "schema_version": 4,
+        "scenarios": ["json"],
+        "scenario_defs": [
+            {k: v for k, v in upgrade._scenario_def("json").items() if k not in _V5_FIELDS}
+        ],
+    }
+    up = upgrade.upgrade_run(run)
+    assert up["schema_version"] == SCHEMA_VERSION and up["claims"] == []
+    (sc,) = up["scenario_defs"]
+    assert sc["source"] == scenarios.BUILTIN and sc["locustfile_sha256"] == ""
+    assert sc["users"] == [] and sc["rates"] == [] and sc["slo_p99_ms"] is None
+    cell = {"cell_id": "x", "status": "ok", "reason_kind": None}
+    assert upgrade.upgrade_cell(cell, 4) == cell
+
+
+_V5_FIELDS = {"source", "locustfile_sha256", "users", "rates", "slo_p99_ms"}

@@ -75,8 +75,13 @@ def _level_p99(
 def capacities(index: RunIndex, slo: Slo) -> tuple[Capacity, ...]:
     """For every target × step scenario: the highest level whose repeats all passed."""
     found = []
+    run_slo = slo
     for (target, scenario), levels in _ladders(index).items():
         sc = index.scenario(scenario)
+        # A config file's scenario may bring its own SLO (`slo_p99_ms`).
+        slo = (
+            dataclasses.replace(run_slo, p99_ms=sc.slo_p99_ms) if sc and sc.slo_p99_ms else run_slo
+        )
         rule = (sc.slo_rule if sc is not None else SloRule.P99).describe(slo.p99_ms)
         best: Capacity | None = None
         why = []

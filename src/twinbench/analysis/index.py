@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from twinbench.define.scenarios import Scenario
+from twinbench.define.scenarios import Scenario, find_request
 from twinbench.define.targets import App
 from twinbench.results.metrics import Metric
 from twinbench.results.model import (
@@ -173,16 +173,16 @@ def _main_requests(
         if suffix is None:
             out[name] = TOTAL
             continue
-        found = sorted(
+        found = find_request(
+            suffix,
             {
                 request
                 for cell in results.cells
                 if cell.config.scenario == name
                 for request, _ in values.get(cell.cell_id, {})
-                if request.endswith(suffix)
-            }
+            },
         )
-        out[name] = found[0] if found else TOTAL
+        out[name] = found or TOTAL
     return out
 
 

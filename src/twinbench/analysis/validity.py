@@ -9,8 +9,8 @@ and capacity is only ever taken from valid cells (analysis.capacity).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from twinbench.results.model import CellResult, CellStatus, Driver, OpenLoad, ReasonKind, Slo
 
@@ -21,6 +21,9 @@ DEFAULT_SLO = Slo(p99_ms=100.0, max_error_rate=0.001)
 # Connection scenarios: share of the users' connections that must be open at once. SSE users
 # reconnect between short streams, so a sample can miss a few.
 HELD_SHARE = 0.9
+# More than this share of a cell's requests failed (404s from an endpoint the app lacks, 5xx,
+# refused connections): the cell describes failures, not the target serving the scenario.
+FAILED_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,12 @@ class Observation:
     # window. Fewer reporting means a worker was lost and the load came from fewer processes.
     loader_workers: int = 0
     loader_reported: int = 0
+    # Every request of the window (all names) and those that failed, dropped open-model
+    # sends left out (a full in-flight pool is overload, judged by the SLO instead), with
+    # the failure messages counted ("<request>: <error>" → occurrences).
+    total: int = 0
+    failures: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ def judge(obs: Observation) -> CellVerdict:
         return CellVerdict(
             CellStatus.INVALID, ReasonKind.NO_REQUESTS, "nothing completed in the window"
         )
+    if obs.total and obs.failures > FAILED_SHARE * obs.total:
+        return CellVerdict(CellStatus.FAILED, ReasonKind.REQUESTS_FAILED, _failures(obs))
     for who, value in (
         ("the Locust processes", obs.loader_cpu_util),
         ("everything on them", obs.loader_cpus_busy),
@@ -136,6 +147,18 @@ def judge(obs: Observation) -> CellVerdict:
             "connections at most; the others waited to be accepted",
         )
     return OK
+
+
+def _failures(obs: Observation) -> str:
+    """'412 of 500 requests failed; most common (400×): GET /orders/{id}: 404 Not Found'."""
+    head = f"{obs.failures} of {obs.total} requests failed"
+    errors = {k: v for k, v in obs.errors.items() if not k.startswith("OPEN dropped")}
+    if not errors:
+        return head
+    message, count = max(errors.items(), key=lambda kv: (kv[1], kv[0]))
+    if len(message) > 200:
+        message = message[:199] + "…"
+    return f"{head}; most common ({count}×): {message}"
 
 
 def why_not_valid(cells: Sequence[CellResult]) -> str:

@@ -18,11 +18,12 @@ from twinbench.define import scenarios as scenario_catalogue
 from twinbench.define.profiles import Level
 from twinbench.define.targets import BUILTIN_TARGETS, Registry
 from twinbench.errors import UsageError
-from twinbench.inputs import load_targets
+from twinbench.inputs import load_config
 from twinbench.results.model import Slo
 from twinbench.results.store import check_out_dir, new_run_id
 from twinbench.run.cpus import available_cpus, check_available, format_cpu_list, parse_cpu_list
 from twinbench.run.database import check_reachable, resolve_database
+from twinbench.run.locust import check_locustfile
 from twinbench.run.ports import is_loopback
 from twinbench.run.runner import RunOptions, check_ports, execute, make_plan
 from twinbench.run.servers import check_external
@@ -89,6 +90,11 @@ def parse_levels(users: str | None, rates: str | None) -> tuple[Level, ...] | No
     return tuple(Level(users=c, rate=x) for c, x in zip(caps, r, strict=True))
 
 
+def _checked(sc: scenario_catalogue.Scenario) -> scenario_catalogue.Scenario:
+    info = check_locustfile(sc)
+    return sc if info.open_model else dataclasses.replace(sc, open_model=False)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up exactly like Ctrl-C
 
@@ -105,7 +111,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     "database and slow-upstream scenarios).",
 )
 @click.option("--targets", help="Comma-separated target names [default: the profile's].")
-@click.option("--scenarios", help="Comma-separated scenario names [default: all].")
+@click.option(
+    "--scenarios",
+    help="Comma-separated scenario names, built-in or the --config file's [default: all "
+    "built-in ones, or the config file's].",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder [results/<run-id>].")
 @click.option(
     "--database",
@@ -144,7 +154,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
-    help="TOML file of your own targets ([[target]] tables; see the README).",
+    help="TOML file of your own targets, scenarios (your locustfile) and claims "
+    "([[target]], [[scenario]], [[claim]]; README: Measure your own service). With "
+    "scenarios and targets in it, those are the defaults.",
 )
 @click.option(
     "--allow-remote",
@@ -249,10 +261,21 @@ def run(
     if measure_s is not None or warmup_s is not None:
         prof = with_windows(prof, warmup_s, measure_s)
     ladder = parse_levels(users, rates)
-    extra = load_targets(config_path) if config_path else ()
+    config = load_config(config_path) if config_path else None
+    extra = config.targets if config else ()
+    own = config.scenarios if config else ()
     registry = Registry((*BUILTIN_TARGETS, *extra))
-    chosen = registry.select(_split(targets) or list(prof.targets or registry.standard_names))
-    chosen_scenarios = scenario_catalogue.select(_split(scenarios) or list(prof.scenarios))
+    # A config file with its own scenarios and targets runs those by default.
+    default_targets = [t.name for t in extra] if own and extra else None
+    chosen = registry.select(
+        _split(targets) or default_targets or list(prof.targets or registry.standard_names)
+    )
+    chosen_scenarios = scenario_catalogue.select(
+        _split(scenarios) or (None if own else list(prof.scenarios)), own
+    )
+    # A team's locustfile is loaded in Locust now, before anything starts: one that does not
+    # import or defines no User is one line here, not a failed run.
+    chosen_scenarios = tuple(sc if sc.builtin else _checked(sc) for sc in chosen_scenarios)
     for t in chosen:
         if t.external:  # measured where it runs: it must answer before anything starts
             check_external(t, allow_remote)
@@ -294,6 +317,7 @@ def run(
         max_seconds=max_seconds or prof.max_seconds,
         command=("twinbench", *sys.argv[1:]),
         target_sources={t.name: str(config_path) for t in extra},
+        claims=config.claims if config else (),
         pin_self=True,
         show_progress=not no_progress,
         access_log=server_access_log,

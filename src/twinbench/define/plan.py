@@ -88,8 +88,21 @@ def _driver(sc: Scenario, levels: tuple[Level, ...]) -> Driver:
     if not any(rated):
         return Driver.CLOSED
     if not sc.open_model:
+        if not sc.builtin:
+            raise UsageError(
+                f"{sc.source}: scenario {sc.name}: rates need a locustfile whose User classes "
+                "have plain @task functions (TaskSets run closed only); give it users"
+            )
         raise UsageError(f"{sc.name} holds connections and runs closed only; give it users")
     return Driver.OPEN
+
+
+def own_levels(sc: Scenario) -> tuple[Level, ...]:
+    """A config file's scenario brings its own ladder (`users` or `rates`); built-in ones
+    take the profile's."""
+    if sc.users:
+        return tuple(Level(users=u) for u in sc.users)
+    return tuple(Level(users=None, rate=r) for r in sc.rates)
 
 
 def _order(ladder: tuple[Level, ...], repeats: int) -> list[tuple[int, int, Level]]:
@@ -117,7 +130,7 @@ def build_plan(
     order = 0
     plans = []
     for sc in scenarios:
-        ladder = levels or profile.levels_for(sc.name)
+        ladder = levels or own_levels(sc) or profile.levels_for(sc.name)
         timing = profile.timing_for(sc.name)
         driver = _driver(sc, ladder)
         model = _model(driver, ladder)

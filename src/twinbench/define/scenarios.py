@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from twinbench.define.targets import Feature
@@ -43,6 +43,19 @@ def wait_ms(request: str) -> int | None:
 
 
 ParamValue = str | int | float | bool
+BUILTIN = "builtin"
+
+
+def find_request(main: str, names: Iterable[str]) -> str | None:
+    """The recorded request name (`"<type> <name>"`) a scenario's main request means: that
+    exact name, else the one ending with it (`"/orders"` or the plugin's `"ws-echo rtt"`),
+    the first in sorted order when several do; None when none does."""
+    names = sorted(names)
+    if main in names:
+        return main
+    return next((n for n in names if n.endswith(f" {main}")), None) or next(
+        (n for n in names if n.endswith(main)), None
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,18 @@ class Scenario:
     # Whether the locustfile can run the open model (fixed arrival rate). Streams and
     # WebSocket sessions are held connections: closed only.
     open_model: bool = True
+    # Where the scenario comes from: "builtin" (this catalogue; `locustfile` names a file in
+    # loadtests/), or the config file that declared it ([[scenario]]): then `locustfile` is
+    # the team's own file (an absolute path) and the fields below are the file's.
+    source: str = BUILTIN
+    locustfile_sha256: str = ""  # of the team's locustfile as it was when the run started
+    users: tuple[int, ...] = ()  # its own ladder: closed-model users per level, or
+    rates: tuple[float, ...] = ()  # open-model requests per second per level
+    slo_p99_ms: float | None = None  # its own SLO for capacity (None: --slo-p99-ms)
+
+    @property
+    def builtin(self) -> bool:
+        return self.source == BUILTIN
 
 
 _T = Feature.TECHEMPOWER
@@ -165,9 +190,23 @@ def get(name: str) -> Scenario:
         ) from None
 
 
-def select(names: list[str] | None) -> tuple[Scenario, ...]:
-    """The named scenarios in catalogue order (a stable run order), or all of them."""
+def select(names: list[str] | None, extra: Iterable[Scenario] = ()) -> tuple[Scenario, ...]:
+    """The named scenarios in catalogue order (a stable run order), then the named ones of a
+    config file (`extra`, in its order); without names every built-in one (or, when a config
+    file declares scenarios, every one of the file's)."""
+    own = {s.name: s for s in extra}
     if not names:
-        return CATALOGUE
-    wanted = {get(n).name for n in names}
-    return tuple(s for s in CATALOGUE if s.name in wanted)
+        return tuple(own.values()) or CATALOGUE
+    wanted: set[str] = set()
+    for n in names:
+        if n in own:
+            wanted.add(n)
+            continue
+        try:
+            wanted.add(get(n).name)
+        except UsageError:
+            known = ", ".join([*scenario_names(), *own])
+            raise UsageError(f"unknown scenario {n!r}; known: {known}") from None
+    return tuple(s for s in CATALOGUE if s.name in wanted) + tuple(
+        s for s in own.values() if s.name in wanted
+    )

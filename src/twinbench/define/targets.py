@@ -48,6 +48,7 @@ class Feature(enum.Enum):
     CPU = "cpu"  # /api/cpu
     SSE = "sse"  # /sse/stream
     WEBSOCKET = "websocket"  # /ws/echo, /ws/broadcast
+    LOCUSTFILE = "locustfile"  # a team's own locustfile ([[scenario]] in a config file)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class Target:
     def resources_measured(self) -> bool:
         """Whether twinbench can read this target's CPU time and memory."""
         return not self.external or bool(self.pid_file)
+
+    # The folder the command runs in (a config file's `cwd`, absolute); "" : the harness's.
+    cwd: str = ""
 
     def supports(self, feature: Feature) -> bool:
         return feature not in self.unsupported

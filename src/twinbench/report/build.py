@@ -16,7 +16,7 @@ from pathlib import Path
 
 from twinbench.errors import UsageError
 from twinbench.inputs import load_claims
-from twinbench.report.model import ReportModel, build_model
+from twinbench.report.model import ReportModel, build_model, claims_for
 from twinbench.report.render import render
 from twinbench.results.model import RunResults
 from twinbench.results.store import load_histograms, load_run
@@ -45,7 +45,7 @@ def build(
 ) -> ReportModel:
     runs = [load_with_histograms(d) for d in dirs]
     generated = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
-    return build_model(runs, load_claims(claims_path), generated)
+    return build_model(runs, claims_for(runs, load_claims(claims_path)), generated)
 
 
 def write_atomic(path: Path, text: str) -> None:

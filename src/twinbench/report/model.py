@@ -28,7 +28,7 @@ from twinbench.analysis.stats import DEFAULT_RESAMPLES
 from twinbench.analysis.summary import Summary, summarise
 from twinbench.analysis.trend import Trend, trend
 from twinbench.analysis.verdicts import ClaimOutcome
-from twinbench.define.claims import Claim
+from twinbench.define.claims import CheckKind, Claim
 from twinbench.report.sections import (
     Chart,
     ScenarioCharts,
@@ -237,6 +237,26 @@ def config_rows(runs: Sequence[RunInfo]) -> tuple[ConfigRow, ...]:
         values = tuple(v.get(n, "not recorded") for v in per_run)
         rows.append(ConfigRow(label, values, n not in _IDENTITY))
     return tuple(rows)
+
+
+def claims_for(runs: Sequence[RunResults], ledger: Sequence[Claim]) -> tuple[Claim, ...]:
+    """The claims a report judges (on its latest run): the ledger's (the seed claims, about
+    the twins) that the latest run measured some part of (a built-in scenario they name, or
+    the micro-benchmarks every run of a built-in scenario ends with), then the claims each
+    run stored from its config file (the latest run's wording wins for an id). A run of a
+    team's own scenarios only is judged on its own claims."""
+    run = runs[-1].run
+    ran = {s.name for s in run.scenario_defs if s.builtin}
+    seed = [
+        c
+        for c in ledger
+        if set(c.scenarios) & ran or (ran and any(k.kind is CheckKind.MICRO for k in c.checks))
+    ]
+    own: dict[str, Claim] = {}
+    for r in runs:
+        own.update({c.id: c for c in r.run.claims})
+    taken = {c.id for c in seed}
+    return (*seed, *(c for c in own.values() if c.id not in taken))
 
 
 def build_model(

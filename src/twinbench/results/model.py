@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Re-exported: readers of results files decode them with these.
+from twinbench.define.claims import Claim
 from twinbench.define.scenarios import Scenario
 from twinbench.results.codec import from_json as from_json
 from twinbench.results.codec import to_json as to_json
@@ -25,7 +26,11 @@ from twinbench.results.codec import to_json as to_json
 # back from the text).
 # 4: TargetConfig.url and TargetConfig.pid_file (external targets: measured, not started);
 # CellResult.loader_counts (requests each Locust worker sent in the window).
-SCHEMA_VERSION = 4
+# 5: a team's own scenarios and claims from a config file: Scenario.source (the config file,
+# or "builtin"), locustfile (then the team's file, absolute), locustfile_sha256, users, rates,
+# slo_p99_ms; RunInfo.claims (the config file's claims, judged by every reader of the run);
+# TargetConfig.cwd; ReasonKind "requests-failed".
+SCHEMA_VERSION = 5
 
 # What an external target's CPU and memory figures say when nothing can read them.
 NOT_MEASURED_EXTERNAL = "not measured (external target)"
@@ -59,6 +64,7 @@ class ReasonKind(enum.Enum):
     LOCUST_TIMEOUT = "locust-timeout"  # failed: Locust ran far past the plan's length
     TIME_LIMIT = "time-limit"  # skipped: --max-seconds came first
     UNSUPPORTED = "unsupported"  # the target cannot serve the scenario (registry's reason)
+    REQUESTS_FAILED = "requests-failed"  # failed: the target answered, mostly with failures
 
     def reason(self, detail: str) -> str:
         """The stored sentence: "<kind>: <detail>" (unsupported: the registry's own words)."""
@@ -145,6 +151,7 @@ class TargetConfig:
     @property
     def resources_measured(self) -> bool:
         return not self.url or bool(self.pid_file)
+    cwd: str = ""  # the folder its command ran in ("" : the harness's)
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,9 @@ class RunInfo:
     # What each scenario was (the analysis reads these, never the catalogue of the version
     # that reads the folder); schema 2 folders get the catalogue's on read.
     scenario_defs: tuple[Scenario, ...] = ()
+    # The config file's claims (`[[claim]]`): stored with the run so that every report of it
+    # judges them, whatever config file is around when the report is made.
+    claims: tuple[Claim, ...] = ()
 
 
 @dataclass(frozen=True)

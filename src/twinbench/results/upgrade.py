@@ -14,6 +14,10 @@ Schema 2 → 3:
 Schema 3 → 4:
 - each target's `url` and `pid_file`: "" (every schema 3 target was started by twinbench);
 - each cell's `loader_counts`: [] (schema 3 did not keep the workers' own counts).
+
+Schema 4 → 5 (a team's own scenarios and claims): every scenario of a schema 4 run was
+built in (`source` "builtin", no locustfile hash, the profile's ladder and the run's SLO),
+and the run stored no claims of its own (`claims` empty); cells are unchanged.
 """
 
 from __future__ import annotations
@@ -69,10 +73,24 @@ def _cell_3_to_4(cell: Raw) -> Raw:
     return {"loader_counts": [], **cell}
 
 
+def _run_4_to_5(run: Raw) -> Raw:
+    defs = [
+        {"source": catalogue.BUILTIN, "locustfile_sha256": "", "users": [], "rates": [],
+         "slo_p99_ms": None, **d}
+        for d in run.get("scenario_defs", [])
+    ]
+    return {**run, "scenario_defs": defs, "claims": run.get("claims", [])}
+
+
+def _same(cell: Raw) -> Raw:
+    return cell
+
+
 # version → (run.json step, cells.jsonl line step) to the next version
 _STEPS: Mapping[int, tuple[Callable[[Raw], Raw], Callable[[Raw], Raw]]] = {
     2: (_run_2_to_3, _cell_2_to_3),
     3: (_run_3_to_4, _cell_3_to_4),
+    4: (_run_4_to_5, _same),
 }
 OLDEST = min(_STEPS)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from twinbench.analysis import histograms as hist
 from twinbench.analysis.validity import CellVerdict
-from twinbench.define.scenarios import Scenario
+from twinbench.define.scenarios import Scenario, find_request
 from twinbench.results.metrics import dynamic_unit
 from twinbench.results.model import (
     CellConfig,
@@ -136,9 +136,9 @@ def main_request(line: PhaseLine, sc: Scenario) -> tuple[str, NamedCounts]:
     it is absent from the window), or "total" for scenarios without one."""
     if sc.main_request is None:
         return "total", line.total
-    for name, nc in sorted(line.requests.items()):
-        if name.endswith(sc.main_request):
-            return name, nc
+    found = find_request(sc.main_request, line.requests)
+    if found is not None:
+        return found, line.requests[found]
     return sc.main_request, _NONE
 
 

@@ -21,6 +21,7 @@ from twinbench import __version__
 from twinbench.analysis.capacity import capacities
 from twinbench.analysis.index import build_index
 from twinbench.apps.common.settings import DatabaseKind, DatabaseURL
+from twinbench.define.claims import Claim
 from twinbench.define.plan import DEFAULT_COST, CostModel, RunPlan, build_plan, estimate_seconds
 from twinbench.define.profiles import Level, Profile
 from twinbench.define.scenarios import Scenario
@@ -78,6 +79,7 @@ class RunOptions:
     show_progress: bool = True
     micro: bool = True  # run the in-process micro-benchmarks (micro.json) at the end
     levels: tuple[Level, ...] | None = None  # --users/--rates: every scenario's ladder
+    claims: tuple[Claim, ...] = ()  # the config file's [[claim]]s, stored in run.json
 
 
 def database_location(db: DatabaseURL) -> str:
@@ -103,6 +105,7 @@ def _target_config(t: Target, opts: RunOptions) -> TargetConfig:
         antipattern=t.antipattern,
         url=t.url,
         pid_file=t.pid_file,
+        cwd=t.cwd,
     )
 
 
@@ -134,6 +137,7 @@ def run_info(opts: RunOptions, plan: RunPlan, upstream_url: str) -> RunInfo:
         targets=tuple(_target_config(t, opts) for t in opts.targets),
         scenarios=tuple(s.name for s in opts.scenarios),
         scenario_defs=tuple(opts.scenarios),
+        claims=opts.claims,
         cells=plan.cells,
     )
 
@@ -276,7 +280,8 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
             time.sleep(0.05)
         if time.monotonic() >= deadline:
             stopped_early = f"time-limit: --max-seconds {opts.max_seconds:g} reached"
-        elif opts.micro:
+        elif opts.micro and any(sc.builtin for sc in opts.scenarios):
+            # the micro-benchmarks judge seed claims about the twins: not for a team's own
             servers.stop_all()  # the target CPUs to itself
             micro = run_micro(opts.target_cpus, log_dir, deadline)
             if micro is not None:

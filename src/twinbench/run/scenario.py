@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twinbench import packaged
 from twinbench.analysis.validity import CellVerdict, Observation, judge
 from twinbench.define.plan import SETTLE_S, CostModel, ScenarioPlan, locust_plan
+from twinbench.define.scenarios import find_request
+from twinbench.errors import UsageError
 from twinbench.results.model import CellConfig, CellResult, CellStatus, Driver, ReasonKind
 from twinbench.results.store import ResultsWriter
 from twinbench.run import record as cellrec
 from twinbench.run.instances import Outage, Servers
-from twinbench.run.locust import LocustRun
+from twinbench.run.locust import LocustRun, locust_cwd, locustfiles
 from twinbench.run.sampler import Sampler
 
 POLL_S = 0.2
@@ -91,6 +92,7 @@ class ScenarioRun:
         # (server, its start) → the most connections it held so far and its RSS peak then
         # (see cells.Resources.held_before): a restarted server starts from nothing again
         self.held: dict[tuple[tuple[str, int, int], int], tuple[float, int]] = {}
+        self.main_checked = False
 
     # -- the measured cell --------------------------------------------------------------
     def _record(self, raw: dict[str, Any]) -> None:
@@ -102,6 +104,7 @@ class ScenarioRun:
         cfg = self.pending.pop(line.phase_id, None)
         if cfg is None:
             return
+        self._check_main_request(line)
         # Phases before this one that never got a line: Locust dropped their window.
         for cid in [c for c in self.order if c in self.pending]:
             if self.order.index(cid) < self.order.index(cfg.cell_id):
@@ -166,6 +169,9 @@ class ScenarioRun:
                 users_started=line.users_started,
                 loader_workers=ctx.loader_workers + ctx.remote_workers,
                 loader_reported=line.loader_processes,
+                total=line.total.count - (line.open.dropped if line.open else 0),
+                failures=line.total.failures - (line.open.dropped if line.open else 0),
+                errors=line.errors,
             )
         )
         if verdict.status is CellStatus.OK and restart is not None:
@@ -185,6 +191,21 @@ class ScenarioRun:
         rows = cellrec.metric_rows(ctx.run_id, cfg, verdict.status, verdict.reason, values)
         ctx.writer.write_cell(result, rows, cellrec.histograms(line))
         ctx.on_cell(result)
+
+    def _check_main_request(self, line: cellrec.PhaseLine) -> None:
+        """A team's `main_request` that its locustfile never sent (a typo, a renamed request)
+        would leave every headline and claim without data: after the first phase with
+        requests, stop the run with the names the file does send."""
+        sc = self.sp.scenario
+        if sc.builtin or sc.main_request is None or self.main_checked or not line.requests:
+            return
+        self.main_checked = True
+        if find_request(sc.main_request, line.requests) is None:
+            sent = ", ".join(repr(n) for n in sorted(line.requests))
+            raise UsageError(
+                f"{sc.source}: scenario {sc.name}: main_request {sc.main_request!r} was not "
+                f"sent in the first phase; {Path(sc.locustfile).name} sends {sent}"
+            )
 
     # -- the scenario -------------------------------------------------------------------
     def _expected_s(self, cells: tuple[CellConfig, ...]) -> float:
@@ -254,7 +275,8 @@ class ScenarioRun:
         }
         locust = LocustRun(
             scenario=name,
-            locustfile=packaged.locustfile(sp.scenario.locustfile),
+            locustfile=locustfiles(sp.scenario),
+            cwd=locust_cwd(sp.scenario),
             plan=locust_plan(filtered, hosts),
             work_dir=ctx.work_dir,
             log_dir=ctx.log_dir,
