@@ -253,8 +253,10 @@ def db_init(database: str | None) -> None:
     )
 
 
+from twinbench.cli.init import init  # noqa: E402
 from twinbench.cli.run import run  # noqa: E402
 
+cli.add_command(init)
 cli.add_command(run)
 
 from twinbench.cli.report import report, summary  # noqa: E402
