@@ -24,6 +24,7 @@ from twinbench.report.build import (
     write_gate_report,
     write_report,
 )
+from twinbench.report.model import claims_for
 from twinbench.report.render import num
 from twinbench.results.gate import is_gate_dir
 
@@ -137,7 +138,8 @@ def summary(results_dir: Path | None, latest: bool, claims_path: Path | None) ->
     results = load_with_histograms(results_dir)
     index = analyse(results)
     rows = headline(index)
-    verdict = summarise(index, rows, judge_claims(load_claims(claims_path), index))
+    claims = claims_for([results], load_claims(claims_path))
+    verdict = summarise(index, rows, judge_claims(claims, index))
     run = results.run
     console = Console()
     # The report's first paragraph, word for word (markup off: intervals are in brackets).
