@@ -83,8 +83,9 @@ class Target:
     # whose process tree is sampled for CPU and memory. Without it those figures are not
     # measured (there is no process tree to read), never estimated.
     pid_file: str = ""
-    # The folder the command runs in ("": the harness's); `twinbench gate` runs each side's
-    # targets in that side's root, so a team's `shop.wsgi:app` is the side's own code.
+    # The folder the command runs in ("": the harness's): a config file's `cwd` (absolute);
+    # `twinbench gate` runs each side's targets in that side's root, so a team's
+    # `shop.wsgi:app` is the side's own code.
     cwd: str = ""
 
     @property
@@ -95,9 +96,6 @@ class Target:
     def resources_measured(self) -> bool:
         """Whether twinbench can read this target's CPU time and memory."""
         return not self.external or bool(self.pid_file)
-
-    # The folder the command runs in (a config file's `cwd`, absolute); "" : the harness's.
-    cwd: str = ""
 
     def supports(self, feature: Feature) -> bool:
         return feature not in self.unsupported
