@@ -34,15 +34,9 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     return done
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv (outside the repository) with the wheel built from this checkout."""
-    if shutil.which("strace") is None:
-        message = "strace is missing (scripts/system-deps.sh installs it as root)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(reason=f"unsupported here (feature needs strace): {message}")
-    base = tmp_path_factory.mktemp("install")
+def build_and_install(base: Path) -> Path:
+    """The wheel built from this checkout, installed into a fresh venv under `base` (outside
+    the repository); the venv's folder. tests/test_example.py uses it too."""
     assert ROOT not in base.parents
     dist = base / "dist"
     subprocess.run(
@@ -62,6 +56,25 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True, timeout=TIMEOUT_S,
     )  # fmt: skip
     return venv
+
+
+def clean_env(venv: Path) -> dict[str, str]:
+    """The environment of a shell with only the venv's bin on PATH before the rest."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("TWINBENCH_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv (outside the repository) with the wheel built from this checkout."""
+    if shutil.which("strace") is None:
+        message = "strace is missing (scripts/system-deps.sh installs it as root)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(reason=f"unsupported here (feature needs strace): {message}")
+    return build_and_install(tmp_path_factory.mktemp("install"))
 
 
 def _site_files(venv: Path) -> set[str]:
@@ -87,9 +100,7 @@ def test_the_wheel_runs_from_an_empty_folder(installed: Path, tmp_path: Path) ->
     work = tmp_path / "project"
     work.mkdir()
     bin_ = installed / "bin"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env["PATH"] = f"{bin_}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("TWINBENCH_DATABASE_URL", None)
+    env = clean_env(installed)
     site_before = _site_files(installed)
     log = tmp_path / "strace.log"
     trace = ["strace", "-f", "-A", "--seccomp-bpf", "-e", "trace=open,openat,openat2,execve",
