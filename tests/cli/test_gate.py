@@ -40,7 +40,7 @@ def side(root: Path, target: str) -> Path:
         (["--max-seconds", "0"], "--max-seconds 0.0: must be a finite number above 0"),
         (["--measure-s", "inf"], "--measure-s inf: must be a finite number above 0"),
         (["--warmup-s", "-1"], "--warmup-s -1.0"),
-        (["--scenarios", "nope"], "unknown scenario 'nope'"),
+        (["--scenarios", "nope"], "--scenarios nope: not defined on the baseline side"),
         (["--scenarios", "sse"], "--scenarios sse: cannot run at a fixed arrival rate"),
         (["--targets", ","], "names no target"),
         (["--targets", "nope"], "--targets: nope (baseline) is not defined on that side"),
@@ -81,3 +81,78 @@ def test_an_out_folder_holding_a_gate_exit_2(tmp_path: Path, capsys: pytest.Capt
         == 2
     )
     assert "already holds a gate" in capsys.readouterr().err
+
+
+LOCUSTFILE = (
+    "from locust import HttpUser, task\n"
+    "class Shopper(HttpUser):\n"
+    "    @task\n"
+    "    def home(self):\n"
+    "        self.client.get('/')\n"
+)
+TASKSET = (
+    "from locust import HttpUser, TaskSet, task\n"
+    "class Browse(TaskSet):\n"
+    "    @task\n"
+    "    def home(self):\n"
+    "        self.client.get('/')\n"
+    "class Visitor(HttpUser):\n"
+    "    tasks = [Browse]\n"
+)
+
+
+def scenario_side(root: Path, scenarios: dict[str, str]) -> Path:
+    """A side folder whose twinbench.toml has one target and these [[scenario]]s (name →
+    locustfile text)."""
+    side(root, "shop")
+    with (root / "twinbench.toml").open("a") as f:
+        for name, text in scenarios.items():
+            (root / f"{name}_load.py").write_text(text)
+            f.write(f'[[scenario]]\nname = "{name}"\nlocustfile = "{name}_load.py"\n')
+            f.write("rates = [50]\n")
+    return root
+
+
+def gate_args(tmp_path: Path, a: Path, b: Path, *more: str) -> list[str]:
+    return ["gate", "--baseline", str(a), "--candidate", str(b), "--config", "twinbench.toml",
+            "--targets", "shop", "--out", str(tmp_path / "g"), *more]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--scenarios", "checkout"], "--scenarios checkout: not defined on the candidate side"),
+        (["--scenarios", "orders,nope"], "--scenarios nope: not defined on the baseline side"),
+    ],
+)
+def test_a_scenario_missing_on_one_side_is_exit_2(
+    more: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    a = scenario_side(tmp_path / "a", {"orders": LOCUSTFILE, "checkout": LOCUSTFILE})
+    b = scenario_side(tmp_path / "b", {"orders": LOCUSTFILE})
+    assert main(gate_args(tmp_path, a, b, *more)) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err, err
+    assert "checkout" in err  # names what the side does define
+    assert len(err.splitlines()) == 1 and err.startswith("twinbench: error:")
+    assert not (tmp_path / "g" / "gate.json").exists()
+
+
+def test_no_shared_config_scenario_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = scenario_side(tmp_path / "a", {"checkout": LOCUSTFILE})
+    b = scenario_side(tmp_path / "b", {"orders": LOCUSTFILE})
+    assert main(gate_args(tmp_path, a, b)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "share no [[scenario]] name (checkout (baseline only), orders (candidate only))" in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.slow  # loads the locustfile in Locust (a few seconds)
+def test_a_taskset_scenario_cannot_be_gated(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    a = scenario_side(tmp_path / "a", {"orders": LOCUSTFILE})
+    b = scenario_side(tmp_path / "b", {"orders": TASKSET})  # the pull request's locustfile
+    assert main(gate_args(tmp_path, a, b)) == 2  # the default: the config's scenarios
+    err = capsys.readouterr().err.strip()
+    assert "--scenarios orders (candidate side, " in err, err
+    assert "cannot run at a fixed arrival rate" in err and "plain @task functions" in err
+    assert len(err.splitlines()) == 1

@@ -6,6 +6,7 @@ would be a bug; inconclusive is honest with this few pairs)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -66,3 +67,48 @@ def test_gate_smoke(tmp_path: Path) -> None:
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "pair 1 baseline" in report.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(200)
+def test_gate_a_config_scenario(tmp_path: Path) -> None:
+    """A team's own locustfile ([[scenario]] in a twinbench.toml) gated at a fixed rate on a
+    twin target: both sides the same folder, two pairs; the locustfile's hash is recorded."""
+    side = tmp_path / "service"
+    side.mkdir()
+    (side / "load.py").write_text(
+        "from locust import HttpUser, task\n"
+        "class Reader(HttpUser):\n"
+        "    @task(3)\n"
+        "    def json(self):\n"
+        "        self.client.get('/json')\n"
+        "    @task(1)\n"
+        "    def plaintext(self):\n"
+        "        self.client.get('/plaintext')\n"
+    )
+    (side / "twinbench.toml").write_text(
+        '[[scenario]]\nname = "reads"\nlocustfile = "load.py"\nusers = [4]\n'
+    )  # closed model in the file: the gate still runs it at its fixed rate
+    out = tmp_path / "gate"
+    done = subprocess.run(
+        [sys.executable, "-m", "twinbench", "gate", "--baseline", str(side),
+         "--candidate", str(side), "--config", "twinbench.toml", "--targets", "fastapi-uvicorn",
+         "--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2", "--rate", "50",
+         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "150", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=190,
+    )  # fmt: skip
+    assert done.returncode in (0, 3), done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert [ln.split()[1] for ln in lines[:4]] == ["cpu", "p50", "p99", "errors"]
+    for name in ("gate.json", "verdict.json", "summary.md", "bmf.json"):
+        assert (out / name).is_file(), name
+    gate = json.loads((out / "gate.json").read_text())
+    assert gate["subjects"] == [{"target": "fastapi-uvicorn", "scenario": "reads"}]
+    digest = hashlib.sha256((side / "load.py").read_bytes()).hexdigest()
+    assert [s["locustfiles"] for s in gate["sides"]] == [{"reads": digest}] * 2
+    kept = [r for r in gate["runs"] if r["kept"]]
+    assert len(kept) >= 4
+    assert all(r["cells"]["reads/fastapi-uvicorn"]["values"]["cpu_per_request"] > 0 for r in kept)
+    run = json.loads((out / gate["runs"][0]["folder"] / "run.json").read_text())
+    assert "reads" in json.dumps(run) and digest in json.dumps(run)
+    assert "reads locustfile sha256" in (out / "summary.md").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,16 @@ from twinbench.define.gate import Side
 from twinbench.errors import UsageError
 from twinbench.run.ports import free_port
 from twinbench.run.servers import ServeConfig, target_process
-from twinbench.run.sides import Sides, bind, check_python, resolve, side_pythonpath, side_targets
+from twinbench.run.sides import (
+    Sides,
+    bind,
+    check_python,
+    gate_scenario_names,
+    resolve,
+    side_pythonpath,
+    side_scenario,
+    side_targets,
+)
 
 REPO = Path(twinbench.__file__).resolve().parents[2]
 
@@ -161,3 +171,39 @@ def test_each_side_serves_its_own_code(tmp_path: Path, sqlite_database: Database
         finally:
             proc.stop()
     assert seen == {Side.BASELINE: "Hello, World!", Side.CANDIDATE: "Hello, candidate!"}
+
+
+def test_each_side_resolves_scenarios_from_its_own_config(tmp_path: Path) -> None:
+    """A config scenario is each side's own (its locustfile, its hash); built-in names work
+    beside it; without --scenarios the config's shared ones are gated."""
+    roots = {}
+    for name, body in (("a", "# v1\n"), ("b", "# v2: the pull request's\n")):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "load.py").write_text(body)
+        (root / "twinbench.toml").write_text(
+            '[[target]]\nname = "shop"\ncommand = ["{python}", "-m", "http.server", "{port}"]\n'
+            '[[scenario]]\nname = "orders"\nlocustfile = "load.py"\nrates = [50]\n'
+            + ('[[scenario]]\nname = "new"\nlocustfile = "load.py"\nusers = [4]\n'
+               if name == "b" else "")
+        )  # fmt: skip
+        roots[name] = root
+    with Sides(tmp_path) as sides:
+        a = sides.prepare(resolve(Side.BASELINE, str(roots["a"]), tmp_path), None,
+                          Path("twinbench.toml"))  # fmt: skip
+        b = sides.prepare(resolve(Side.CANDIDATE, str(roots["b"]), tmp_path), None,
+                          Path("twinbench.toml"))  # fmt: skip
+    oa, ob = side_scenario(a, "orders"), side_scenario(b, "orders")
+    assert oa is not None and ob is not None
+    assert oa.locustfile == str(roots["a"] / "load.py")
+    assert ob.locustfile == str(roots["b"] / "load.py")
+    assert oa.locustfile_sha256 and oa.locustfile_sha256 != ob.locustfile_sha256
+    json_a = side_scenario(a, "json")
+    assert json_a is not None and json_a.builtin
+    assert side_scenario(a, "new") is None and side_scenario(b, "new") is not None
+    assert gate_scenario_names((a, b), ("orders", "json"), "json") == (("orders", "json"), ())
+    assert gate_scenario_names((a, b), None, "json") == (("orders",), ("new (candidate only)",))
+    with pytest.raises(UsageError, match="--scenarios new: not defined on the baseline side"):
+        gate_scenario_names((a, b), ("orders", "new"), "json")
+    plain = dataclasses.replace(a, scenarios={})
+    assert gate_scenario_names((plain, plain), None, "json") == (("json",), ())

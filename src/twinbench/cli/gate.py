@@ -11,7 +11,6 @@ from types import FrameType
 
 import click
 
-from twinbench.define import scenarios as scenario_catalogue
 from twinbench.define.gate import GateRule, parse_percent, with_thresholds
 from twinbench.errors import UsageError
 from twinbench.results.gate import SUMMARY_FILE, verdict_lines, write_gate
@@ -21,7 +20,6 @@ from twinbench.run.database import check_reachable, resolve_database
 from twinbench.run.gate import GateOptions, execute_gate, to_record
 
 DEFAULT_TARGETS = "fastapi-uvicorn"
-DEFAULT_SCENARIOS = "json"
 
 
 def _split(flag: str, text: str) -> tuple[str, ...]:
@@ -52,9 +50,9 @@ def _finite(flag: str, value: float | None) -> float | None:
 )
 @click.option(
     "--scenarios",
-    default=DEFAULT_SCENARIOS,
-    show_default=True,
-    help="Comma-separated request/response scenarios (the open model).",
+    help="Comma-separated request/response scenarios (the open model): built-in ones or the "
+    "--config file's [[scenario]] names, each taken from each side's own config copy "
+    "[the config's scenarios both sides define, else json].",
 )
 @click.option(
     "--config",
@@ -104,7 +102,7 @@ def gate(
     baseline: str,
     candidate: str,
     targets: str,
-    scenarios: str,
+    scenarios: str | None,
     config_path: Path | None,
     baseline_python: str | None,
     candidate_python: str | None,
@@ -146,6 +144,8 @@ def gate(
       twinbench gate --baseline main --candidate HEAD
       twinbench gate --baseline ../base --candidate . --baseline-python ../base/.venv/bin/python
       twinbench gate --baseline v1.2 --candidate HEAD --config twinbench.toml --targets shop
+      twinbench gate --baseline main --candidate HEAD --config twinbench.toml \\
+          --targets shop --scenarios checkout,json
     """
     _finite("--rate", rate)
     for flag, v in (("--max-seconds", max_seconds), ("--measure-s", measure_s)):
@@ -163,7 +163,7 @@ def gate(
         parse_percent("--min-effect", min_effect),
         overrides,
     )
-    chosen_scenarios = scenario_catalogue.select(list(_split("--scenarios", scenarios)))
+    chosen_scenarios = _split("--scenarios", scenarios) if scenarios is not None else None
     names = _split("--targets", targets)
     from twinbench.cli.run import default_cpus
 

@@ -6,6 +6,7 @@ folder like `twinbench run`'s. Also the verdict lines the CLI prints first.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -84,6 +85,9 @@ class SideInfo:
     python_version: str
     packages: Mapping[str, str]
     config: str
+    # The config's own scenarios the gate ran on this side: name → SHA-256 of this side's
+    # locustfile (each side runs its own copy; empty for built-in scenarios only).
+    locustfiles: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ def _side_json(s: SideInfo) -> dict[str, Any]:
         "python_version": s.python_version,
         "packages": dict(s.packages),
         "config": s.config,
+        "locustfiles": dict(s.locustfiles),
     }
 
 
@@ -222,7 +227,7 @@ def load_gate(path: Path) -> GateRecord:
         sides = tuple(
             SideInfo(
                 Side(s["side"]), s["spec"], s["root"], s["revision"], s["dirty"], s["python"],
-                s["python_version"], s["packages"], s["config"],
+                s["python_version"], s["packages"], s["config"], s.get("locustfiles", {}),
             )
             for s in raw["sides"]
         )  # fmt: skip
@@ -490,6 +495,9 @@ def summary_md(record: GateRecord, a: Assessment) -> str:
         ("Python", f"{b.python_version} ({b.python})", f"{c.python_version} ({c.python})"),
         ("config", b.config or "–", c.config or "–"),
     ]  # fmt: skip
+    for name in sorted({*b.locustfiles, *c.locustfiles}):
+        bh, ch = b.locustfiles.get(name, "?"), c.locustfiles.get(name, "?")
+        rows.append((f"{name} locustfile sha256", bh[:16], ch[:16]))
     for pkg in PACKAGES_SHOWN:
         bv, cv = b.packages.get(pkg, "?"), c.packages.get(pkg, "?")
         if bv == "not installed" and cv == "not installed":

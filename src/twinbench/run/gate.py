@@ -42,10 +42,20 @@ from twinbench.results.gate import GateRecord, SideInfo
 from twinbench.results.metrics import Metric
 from twinbench.results.model import Slo
 from twinbench.results.store import load_run
+from twinbench.run.locust import check_locustfile
 from twinbench.run.runner import RunOptions, execute
-from twinbench.run.sides import HASH_SEED, PreparedSide, Sides, iter_names, resolve
+from twinbench.run.sides import (
+    HASH_SEED,
+    PreparedSide,
+    Sides,
+    gate_scenario_names,
+    iter_names,
+    resolve,
+    side_scenario,
+)
 
 GATED = (Metric.CPU_PER_REQUEST, Metric.LATENCY_P50, Metric.LATENCY_P99)
+DEFAULT_SCENARIO = "json"  # without --scenarios and without config scenarios
 RUN_OVERHEAD_S = 6.0  # a run's start-up and tear-down beyond its windows (first guess)
 
 
@@ -54,7 +64,9 @@ class GateOptions:
     baseline: str
     candidate: str
     targets: tuple[str, ...]
-    scenarios: tuple[Scenario, ...]
+    # Scenario names, each built in or a [[scenario]] of the config (resolved per side, from
+    # that side's copy); None: the config's own scenarios that both sides define, else json.
+    scenarios: tuple[str, ...] | None
     out_dir: Path
     gate_id: str
     database: DatabaseURL
@@ -188,7 +200,31 @@ class Gate:
         self.order = 0
         self.discards = 0
         self.clock = _Clock(opts.max_seconds)
-        self.subjects = tuple(Subject(t, s.name) for s in opts.scenarios for t in opts.targets)
+        self.scenarios: dict[Side, tuple[Scenario, ...]] = {}
+        self.subjects: tuple[Subject, ...] = ()
+
+    def choose(self, sides: tuple[PreparedSide, PreparedSide]) -> tuple[str, ...]:
+        """Each side's own definition of every scenario (UsageError before anything runs);
+        returns the config scenarios left out (defined on one side only)."""
+        names, left_out = gate_scenario_names(sides, self.opts.scenarios, DEFAULT_SCENARIO)
+        for s in sides:
+            chosen = tuple(side_scenario(s, n) for n in names)
+            self.scenarios[s.side] = tuple(sc for sc in chosen if sc is not None)
+            for sc in self.scenarios[s.side]:
+                problem = "" if sc.open_model else "streams and sessions are closed-model only"
+                if not sc.builtin and not problem:
+                    # Loaded in Locust as a run will: TaskSets and the like cannot be drawn
+                    # at a fixed arrival rate (the gate's open model).
+                    info = check_locustfile(sc)
+                    problem = "" if info.open_model else info.open_problem or "not open-model"
+                if problem:
+                    where = "" if sc.builtin else f" ({s.side.value} side, {sc.locustfile})"
+                    raise UsageError(
+                        f"--scenarios {sc.name}{where}: cannot run at a fixed arrival rate, "
+                        f"the gate's open model: {problem}"
+                    )
+        self.subjects = tuple(Subject(t, n) for n in names for t in self.opts.targets)
+        return left_out
 
     # -- one run of one side --------------------------------------------------------------
     def _run(
@@ -202,7 +238,7 @@ class Gate:
             RunOptions(
                 profile=gate_profile(*windows),
                 targets=tuple(side.targets[t] for t in opts.targets),
-                scenarios=opts.scenarios,
+                scenarios=self.scenarios[side.side],
                 out_dir=folder,
                 run_id=f"{opts.gate_id}-{name}",
                 database=opts.database,
@@ -293,12 +329,6 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
     )
     if opts.config is not None and opts.config.is_absolute():
         raise UsageError(f"--config {opts.config}: must be relative to each side's root")
-    for sc in opts.scenarios:
-        if not sc.open_model:
-            raise UsageError(
-                f"--scenarios {sc.name}: cannot run at a fixed arrival rate (the gate's open "
-                "model); pick request/response scenarios"
-            )
     gate = Gate(opts, say)
     previous_seed = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = HASH_SEED  # Locust and the upstream too
@@ -316,8 +346,20 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
                             f"--targets {name}: an external target (url) on the {s.side.value} "
                             "side; the gate starts each side's own server, so give a command"
                         )
+            left_out = gate.choose((a, b))
             for s in (a, b):
                 say(f"gate: {s.describe()}, Python {s.python_version} ({s.python})")
+            for name in left_out:
+                say(f"gate: scenario {name}: not gated, it has nothing to compare against")
+            for sc_a, sc_b in zip(
+                gate.scenarios[Side.BASELINE], gate.scenarios[Side.CANDIDATE], strict=True
+            ):
+                if sc_a.locustfile_sha256 != sc_b.locustfile_sha256:
+                    say(
+                        f"gate: scenario {sc_a.name}: the locustfile differs between the sides "
+                        f"(sha256 {sc_a.locustfile_sha256[:12]} / {sc_b.locustfile_sha256[:12]}); "
+                        "each side runs its own, so a difference may be the workload's"
+                    )
             opts.out_dir.mkdir(parents=True, exist_ok=True)
             if opts.rate is not None:
                 rate, how = opts.rate, "--rate"
@@ -386,6 +428,11 @@ def to_record(result: GateResult) -> tuple[GateRecord, dict[int, float]]:
             python_version=s.python_version,
             packages=dict(s.packages),
             config=str(Path(s.config).relative_to(s.root)) if s.config else "",
+            locustfiles={
+                n: s.scenarios[n].locustfile_sha256
+                for n in dict.fromkeys(sub.scenario for sub in result.subjects)
+                if n in s.scenarios
+            },
         )
         for s in result.sides
     )

@@ -24,10 +24,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinbench.define import scenarios as catalogue
+from twinbench.define.config import Config
 from twinbench.define.gate import Side
+from twinbench.define.scenarios import Scenario
 from twinbench.define.targets import BUILTIN_TARGETS, Target
 from twinbench.errors import UsageError
-from twinbench.inputs import load_targets
+from twinbench.inputs import load_config
 from twinbench.run.machine import PACKAGES
 
 HASH_SEED = "0"  # PYTHONHASHSEED of every process a gate starts: the same dict orders each run
@@ -56,6 +59,9 @@ class PreparedSide:
     pythonpath: tuple[str, ...]
     targets: Mapping[str, Target]  # every target this side defines, bound to it
     config: str  # the config file used ("" for none)
+    # The config's own scenarios ([[scenario]]), from this side's copy: each names this
+    # side's locustfile (absolute) and records its SHA-256.
+    scenarios: Mapping[str, Scenario] = dataclasses.field(default_factory=dict)
 
     def describe(self) -> str:
         rev = self.revision[:12] if self.revision != "folder" else f"folder {self.root}"
@@ -176,17 +182,26 @@ def _missing_twin(target: Target, root: Path) -> str:
     return ""
 
 
-def side_targets(root: Path, config: Path | None) -> tuple[tuple[Target, ...], str]:
-    """The targets a side defines: the built-in twins that exist in it, plus its config's."""
-    builtin = tuple(t for t in BUILTIN_TARGETS if not _missing_twin(t, root))
+def side_config(root: Path, config: Path | None) -> Config | None:
+    """The side's own copy of the config file, loaded (None without --config)."""
     if config is None:
-        return builtin, ""
+        return None
     path = config if config.is_absolute() else root / config
     if not path.exists():
         raise UsageError(f"--config {config}: not found in {root}")
-    extra = load_targets(path)
+    return load_config(path)
+
+
+def side_targets(
+    root: Path, config: Path | None, loaded: Config | None = None
+) -> tuple[tuple[Target, ...], str]:
+    """The targets a side defines: the built-in twins that exist in it, plus its config's."""
+    builtin = tuple(t for t in BUILTIN_TARGETS if not _missing_twin(t, root))
+    loaded = loaded or side_config(root, config)
+    if loaded is None:
+        return builtin, ""
     names = {t.name for t in builtin}
-    return (*builtin, *(t for t in extra if t.name not in names)), str(path)
+    return (*builtin, *(t for t in loaded.targets if t.name not in names)), loaded.path
 
 
 class Sides(contextlib.AbstractContextManager["Sides"]):
@@ -226,7 +241,8 @@ class Sides(contextlib.AbstractContextManager["Sides"]):
             revision = f"folder {head.stdout.strip()}" if head.returncode == 0 else "folder"
             dirty = bool(status.stdout.strip()) if status.returncode == 0 else False
         pythonpath = side_pythonpath(root)
-        targets, config_used = side_targets(root, config)
+        loaded = side_config(root, config)
+        targets, config_used = side_targets(root, config, loaded)
         bound = {t.name: bind(t, src.side, root, py, pythonpath) for t in targets}
         env = {"PYTHONPATH": os.pathsep.join(pythonpath)}
         return PreparedSide(
@@ -242,6 +258,7 @@ class Sides(contextlib.AbstractContextManager["Sides"]):
             pythonpath=pythonpath,
             targets=bound,
             config=config_used,
+            scenarios={sc.name: sc for sc in loaded.scenarios} if loaded else {},
         )
 
     def cleanup(self) -> None:
@@ -266,3 +283,52 @@ def iter_names(sides: tuple[PreparedSide, PreparedSide], names: tuple[str, ...])
         for n in names:
             if n not in s.targets:
                 yield f"{n} ({s.side.value})"
+
+
+def side_scenario(side: PreparedSide, name: str) -> Scenario | None:
+    """A scenario as this side defines it: its config's [[scenario]] (its own locustfile),
+    else a built-in one; None when the side has neither."""
+    if name in side.scenarios:
+        return side.scenarios[name]
+    try:
+        return catalogue.get(name)
+    except UsageError:
+        return None
+
+
+def gate_scenario_names(
+    sides: tuple[PreparedSide, PreparedSide], names: tuple[str, ...] | None, default: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scenario names a gate measures, and the config scenarios it leaves out.
+
+    Named (--scenarios): each must exist on both sides (built in, or in that side's config),
+    else one UsageError naming the first one missing and the side. Not named: the config's
+    own scenarios that both sides define, in the baseline's order (one that only one side
+    has, e.g. a scenario the pull request adds, has nothing to compare against: it is left
+    out and reported); without config scenarios, `default` (a built-in one)."""
+    if names is None:
+        a, b = sides
+        if not a.scenarios and not b.scenarios:
+            return (default,), ()
+        common = tuple(n for n in a.scenarios if n in b.scenarios)
+        left_out = tuple(
+            f"{n} ({s.side.value} only)"
+            for s, other in ((a, b), (b, a))
+            for n in s.scenarios
+            if n not in other.scenarios
+        )
+        if not common:
+            raise UsageError(
+                f"--config: the two sides' config files share no [[scenario]] name "
+                f"({', '.join(left_out)}); name the scenarios with --scenarios"
+            )
+        return common, left_out
+    for n in names:
+        for s in sides:
+            if side_scenario(s, n) is None:
+                own = ", ".join(s.scenarios) or "none"
+                raise UsageError(
+                    f"--scenarios {n}: not defined on the {s.side.value} side (not built in; "
+                    f"its config's scenarios: {own})"
+                )
+    return names, ()
