@@ -112,3 +112,16 @@ def test_gate_a_config_scenario(tmp_path: Path) -> None:
     run = json.loads((out / gate["runs"][0]["folder"] / "run.json").read_text())
     assert "reads" in json.dumps(run) and digest in json.dumps(run)
     assert "reads locustfile sha256" in (out / "summary.md").read_text()
+    # The open model drew the file's @tasks by weight (3:1) at the fixed rate.
+    first = out / kept[0]["folder"] / "cells.jsonl"
+    cell = json.loads(first.read_text().splitlines()[0])
+    counts = {r["name"]: r["count"] for r in cell["requests"]}
+    assert cell["config"]["model"] == "open" and cell["config"]["rate"] == 50.0
+    assert counts["GET /json"] > counts["GET /plaintext"] > 0
+    report = tmp_path / "r.html"
+    shown = subprocess.run(
+        [sys.executable, "-m", "twinbench", "report", str(out), "-o", str(report)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "reads" in report.read_text()
