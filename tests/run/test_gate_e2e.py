@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,13 @@ import twinbench
 REPO = Path(twinbench.__file__).resolve().parents[2]
 
 
-def worktrees() -> list[str]:
+def worktrees(under: Path) -> list[str]:
+    """The repository's worktrees under `under` (this test's own temporary folder: other
+    gates running at the same time make theirs elsewhere)."""
     done = subprocess.run(
         ["git", "-C", str(REPO), "worktree", "list"], capture_output=True, text=True
     )
-    return [line.split()[0] for line in done.stdout.splitlines() if "twinbench-gate-" in line]
+    return [line.split()[0] for line in done.stdout.splitlines() if str(under) in line]
 
 
 @pytest.mark.slow
@@ -31,15 +34,18 @@ def worktrees() -> list[str]:
 def test_gate_smoke(tmp_path: Path) -> None:
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
-    before = worktrees()  # the gate's own temporary worktrees (others may come and go)
+    tmp = tmp_path / "tmp"  # where the gate makes its worktrees (TMPDIR)
+    tmp.mkdir()
     out = tmp_path / "gate"
     done = subprocess.run(
         [sys.executable, "-m", "twinbench", "gate", "--baseline", "HEAD", "--candidate", "HEAD",
          "--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2", "--rate", "100",
          "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "300", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=380,
+        env={**os.environ, "TMPDIR": str(tmp)},
     )  # fmt: skip
     assert done.returncode in (0, 3), done.stderr[-3000:]
+    assert "HEAD (" in done.stderr  # the sides were revisions: worktrees were made ...
     lines = done.stdout.splitlines()
     assert len(lines) >= 4
     assert [ln.split()[1] for ln in lines[:4]] == ["cpu", "p50", "p99", "errors"]
@@ -59,7 +65,7 @@ def test_gate_smoke(tmp_path: Path) -> None:
         assert (folder / "run.json").is_file() and (folder / "cells.jsonl").is_file()
     cpu = [r["cells"]["json/fastapi-uvicorn"]["values"]["cpu_per_request"] for r in kept]
     assert all(v > 0 for v in cpu)
-    assert worktrees() == before  # the temporary worktrees are gone
+    assert worktrees(tmp) == [] and list(tmp.iterdir()) == []  # ... and removed
     report = tmp_path / "r.html"
     shown = subprocess.run(
         [sys.executable, "-m", "twinbench", "report", str(out), "-o", str(report)],
