@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from twinbench.inputs import load_claims
 from twinbench.report.build import write_report
+from twinbench.report.model import claims_for
+from twinbench.results.store import load_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -89,7 +92,11 @@ def test_loads_without_console_errors_or_network(driver: object, report_file: Pa
         ".map(s => s.getBoundingClientRect().width)"
     )
     assert len(svgs) >= 10 and min(svgs) > 100
-    assert driver.execute_script("return document.querySelectorAll('#claims-table tr').length") > 13
+    # Every claim the report judges has its row (plus the header row).
+    shown = claims_for([load_run(BEFORE), load_run(AFTER)], load_claims())
+    assert len(shown) >= 10
+    rows = driver.execute_script("return document.querySelectorAll('#claims-table tr').length")
+    assert rows == len(shown) + 1
     assert driver.execute_script("return document.querySelectorAll('#deltas-table tr').length") > 1
     planned = sum(len(json.loads((d / "run.json").read_text())["cells"]) for d in (BEFORE, AFTER))
     assert (
