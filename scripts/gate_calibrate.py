@@ -208,7 +208,7 @@ def main() -> int:
         if "cpu_us" not in settings:
             # A short A/A gate: the rate (its probe) and the baseline's CPU per request.
             rec = gate(out / "gates" / "000-setup", base, base2,
-                       ["--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2"])  # fmt: skip
+                       ["--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2"])  # fmt: skip
             if "runs" not in rec:
                 print(f"setup gate failed:\n{rec.get('stderr', '')}", file=sys.stderr)
                 return 1

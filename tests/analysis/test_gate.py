@@ -25,6 +25,8 @@ from twinbench.results.metrics import Metric
 
 SUBJ = Subject("fastapi-uvicorn", "json")
 CPU_ONLY = GateRule(thresholds=GateRule().thresholds[:1])
+# Hand-built sequences below are 12 pairs: 6 to flag, 6 to confirm.
+SIX = GateRule(thresholds=GateRule().thresholds[:1], confirm_pairs=6)
 
 
 def runs_from(
@@ -124,17 +126,33 @@ def test_a_flag_the_fresh_pairs_do_not_confirm_passes() -> None:
     base = [300.0, 310, 305, 298, 302, 307, 300, 304, 301, 299, 303, 306]
     cand = [b * 1.12 for b in base[:6]] + [b * 0.90 for b in base[6:]]
     runs = runs_from(base, cand)
-    first = assess([SUBJ], runs[:12], CPU_ONLY)
+    first = assess([SUBJ], runs[:12], SIX)
     assert first.outcomes[0].flagged and first.want_pairs == 12
-    second = assess([SUBJ], runs, CPU_ONLY, first.state)
+    second = assess([SUBJ], runs, SIX, first.state)
     assert second.verdict is not Verdict.REGRESSION
     assert second.outcomes[0].flagged
+
+
+def test_the_fresh_pairs_must_confirm_on_their_own() -> None:
+    """A big chance slowdown in the flagging pairs carries the pooled test (+14 %, p < 0.001)
+    but the fresh pairs alone show none: not a regression. Pooled alone, it was one; the
+    calibration's A/A gates failed too often that way (README: calibration)."""
+    base = [300.0, 310, 305, 298, 302, 307, 300, 304, 301, 299, 303, 306]
+    fresh = [1.10, 0.92, 1.08, 0.93, 1.05, 0.95]
+    cand = [b * 1.30 for b in base[:6]] + [b * f for b, f in zip(base[6:], fresh, strict=True)]
+    runs = runs_from(base, cand)
+    first = assess([SUBJ], runs[:12], SIX)
+    assert first.state.flagged_at == (("json/fastapi-uvicorn/cpu", 6),)
+    second = assess([SUBJ], runs, SIX, first.state)
+    (o,) = second.outcomes
+    assert o.estimate is not None and o.estimate.ratio > 1.1 and o.estimate.p_slower < 0.01
+    assert o.verdict is not Verdict.REGRESSION
 
 
 def test_a_confirmed_slowdown_fails_with_exit_1() -> None:
     base = [300.0, 310, 305, 298, 302, 307, 300, 304, 301, 299, 303, 306]
     runs = runs_from(base, [b * 1.15 * (1.01 if i % 2 else 0.99) for i, b in enumerate(base)])
-    a = decide_pairs([SUBJ], runs, CPU_ONLY)
+    a = decide_pairs([SUBJ], runs, SIX)
     assert a.verdict is Verdict.REGRESSION and a.exit_code == 1
     (o,) = a.outcomes
     assert o.estimate is not None and o.estimate.ratio == pytest.approx(1.15, abs=0.002)
@@ -143,7 +161,7 @@ def test_a_confirmed_slowdown_fails_with_exit_1() -> None:
 
 def test_every_metric_has_its_own_threshold() -> None:
     """+15 % on every metric: CPU (5 %) and p50 (10 %) fail, p99 (25 %) does not."""
-    base = [300.0 + (i % 3) for i in range(12)]
+    base = [300.0 + (i % 3) for i in range(16)]
     runs = runs_from(base, [b * 1.15 for b in base])
     a = decide_pairs([SUBJ], runs, GateRule())
     verdicts = {o.threshold.name: o.verdict for o in a.outcomes}
@@ -204,7 +222,7 @@ def test_estimate_of_identical_pairs() -> None:
 
 def test_state_carries_the_flag_to_the_next_look() -> None:
     base = [300.0, 310, 305, 298, 302, 307]
-    a = assess([SUBJ], runs_from(base, [b * 1.3 for b in base]), CPU_ONLY, GateState())
+    a = assess([SUBJ], runs_from(base, [b * 1.3 for b in base]), SIX, GateState())
     assert a.state.flagged == frozenset({"json/fastapi-uvicorn/cpu"})
     assert a.state.confirm_at == 12
 

@@ -33,7 +33,7 @@ def side(root: Path, target: str) -> Path:
         (["--min-effect", "0%"], "--min-effect '0%': must be a percentage above 0"),
         (["--pairs", "1"], "--pairs 1: at least 2 pairs"),
         (["--max-pairs", "3"], "--max-pairs 3: must be at least --pairs"),
-        (["--confirm-pairs", "0"], "--confirm-pairs 0: must be at least 1"),
+        (["--confirm-pairs", "1"], "--confirm-pairs 1: must be at least 2"),
         (["--threshold", "p98=5%"], "unknown metric 'p98'"),
         (["--threshold", "p99"], "expected METRIC=MIN"),
         (["--threshold", "p99=30%/10%"], "must exceed the minimum effect"),

@@ -41,7 +41,7 @@ def test_bad_thresholds(overrides: dict[str, str], match: str) -> None:
     ("kwargs", "match"),
     [
         ({"first_pairs": 1}, "at least 2"),
-        ({"confirm_pairs": 0}, "at least 1"),
+        ({"confirm_pairs": 1}, "at least 2"),
         ({"max_pairs": 3}, "--max-pairs 3"),
         ({"alpha": 1.5}, "alpha"),
     ],

@@ -39,7 +39,7 @@ def test_gate_smoke(tmp_path: Path) -> None:
     out = tmp_path / "gate"
     done = subprocess.run(
         [sys.executable, "-m", "twinbench", "gate", "--baseline", "HEAD", "--candidate", "HEAD",
-         "--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2", "--rate", "100",
+         "--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2", "--rate", "100",
          "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "300", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=380,
         env={**os.environ, "TMPDIR": str(tmp)},
@@ -99,7 +99,7 @@ def test_gate_a_config_scenario(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "twinbench", "gate", "--baseline", str(side),
          "--candidate", str(side), "--config", "twinbench.toml", "--targets", "fastapi-uvicorn",
-         "--pairs", "2", "--confirm-pairs", "1", "--max-pairs", "2", "--rate", "50",
+         "--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2", "--rate", "50",
          "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "150", "--out", str(out)],
         cwd=tmp_path, capture_output=True, text=True, timeout=190,
     )  # fmt: skip

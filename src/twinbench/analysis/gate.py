@@ -14,8 +14,12 @@ The rule, applied after each batch of pairs (`assess`):
 1. Screen: after `first_pairs` pairs, a metric whose estimated slowdown is at least half the
    minimum effect with one-sided p < `screen_alpha` is *flagged*.
 2. Confirm: a flagged metric gets `confirm_pairs` fresh pairs; it is a REGRESSION only if on
-   all its pairs pooled the slowdown is ≥ `min_effect` and one-sided p < `alpha`. Nothing
-   fails a build without this stage.
+   all its pairs pooled the slowdown is ≥ `min_effect` with one-sided p < `alpha`, AND the
+   fresh pairs alone show a slowdown with one-sided p < `alpha`. The fresh pairs are
+   independent of the look that flagged the metric, so a chance slowdown survives both
+   stages with probability at most `screen_alpha` × `alpha` per look; the pooled test alone
+   re-uses the flagging pairs and confirmed chance slowdowns more often than `alpha`.
+   Nothing fails a build without this stage.
 3. Otherwise a metric PASSES when the smallest slowdown the pairs could have caught (with
    probability `power`) is at most `detect`; if not, more pairs are run, up to `max_pairs`,
    and then it is INCONCLUSIVE: the noise was too large to detect the requested effect.
@@ -157,6 +161,8 @@ class GateState:
 
     flagged: frozenset[str] = frozenset()
     confirm_at: int | None = None  # pairs needed before flagged metrics are decided
+    # (metric key, pairs when it was flagged): its confirmation pairs are the ones after.
+    flagged_at: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,6 +313,7 @@ def _ratio_outcome(
     state: GateState,
     final: bool,
     key: str,
+    fresh: Estimate | None = None,
 ) -> tuple[MetricOutcome, int | None, bool]:
     """The outcome, the pairs it wants (None: none) and whether it is newly flagged."""
 
@@ -337,8 +344,22 @@ def _ratio_outcome(
                     False,
                 )
             return out(Verdict.PENDING, "confirming", True), state.confirm_at, False
-        if slower:
-            return out(Verdict.REGRESSION, f"confirmed slowdown: {detail}", True), None, False
+        # The confirmation is the fresh pairs alone: the pooled test includes the very pairs
+        # that got the metric flagged, so on its own it would confirm chance slowdowns far
+        # more often than alpha (the calibration measured it: README).
+        confirmed = fresh is not None and fresh.n >= 2 and fresh.p_slower < rule.alpha
+        if slower and confirmed:
+            assert fresh is not None
+            return (
+                out(
+                    Verdict.REGRESSION,
+                    f"confirmed slowdown: {detail}; the {fresh.n} confirmation pairs alone "
+                    f"{_pct(fresh.change)}, one-sided p {fresh.p_slower:.3g}",
+                    True,
+                ),
+                None,
+                False,
+            )
         if est.sde <= th.detect:
             return (
                 out(Verdict.PASS, f"flagged but not confirmed: {detail}", True),
@@ -425,6 +446,7 @@ def assess(
     outcomes: list[MetricOutcome] = []
     wants: list[int] = []
     flagged = set(state.flagged)
+    flagged_at = dict(state.flagged_at)
     confirm_at = state.confirm_at
     for subj in subjects:
         for th in rule.thresholds:
@@ -435,9 +457,16 @@ def assess(
             b = [p[0].cells[subj.key].values.get(th.metric, math.nan) for p in pairs]
             c = [p[1].cells[subj.key].values.get(th.metric, math.nan) for p in pairs]
             est = log_ratio_estimate(b, c, th.min_effect, rule)
-            outcome, want, newly = _ratio_outcome(subj, th, est, n, rule, state, final, key)
+            start = flagged_at.get(key)
+            fresh = (
+                log_ratio_estimate(b[start:], c[start:], th.min_effect, rule)
+                if start is not None
+                else None
+            )
+            outcome, want, newly = _ratio_outcome(subj, th, est, n, rule, state, final, key, fresh)
             if newly:
                 flagged.add(key)
+                flagged_at[key] = n
                 confirm_at = max(confirm_at or 0, n + rule.confirm_pairs)
             outcomes.append(outcome)
             if want is not None:
@@ -453,7 +482,7 @@ def assess(
         reasons[r.reason] = reasons.get(r.reason, 0) + 1
     return Assessment(
         outcomes=tuple(outcomes),
-        state=GateState(frozenset(flagged), confirm_at),
+        state=GateState(frozenset(flagged), confirm_at, tuple(sorted(flagged_at.items()))),
         pairs=n,
         want_pairs=max(wants) if wants else None,
         discarded=len(discarded),
