@@ -37,7 +37,7 @@ def record(effect: float) -> GateRecord:
     return GateRecord(
         gate_id="g1", started_utc="t0", finished_utc="t1", elapsed_s=100.0,
         command=("twinbench", "gate"), rate=200.0, rate_source="--rate", stopped="",
-        rule=GateRule(), sides=(sides[0], sides[1]), subjects=(SUBJ,), runs=runs,
+        rule=GateRule(confirm_pairs=6), sides=(sides[0], sides[1]), subjects=(SUBJ,), runs=runs,
         folders={r.order: f"runs/{r.order:03d}" for r in runs}, max_seconds=600.0,
         windows=(2.0, 5.0),
     )  # fmt: skip
