@@ -159,10 +159,13 @@ class MetricOutcome:
 class GateState:
     """What earlier looks decided: flagged metrics and when their confirmation is done."""
 
-    flagged: frozenset[str] = frozenset()
     confirm_at: int | None = None  # pairs needed before flagged metrics are decided
     # (metric key, pairs when it was flagged): its confirmation pairs are the ones after.
     flagged_at: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def flagged(self) -> frozenset[str]:
+        return frozenset(key for key, _ in self.flagged_at)
 
 
 @dataclass(frozen=True)
@@ -445,7 +448,6 @@ def assess(
     n = len(pairs)
     outcomes: list[MetricOutcome] = []
     wants: list[int] = []
-    flagged = set(state.flagged)
     flagged_at = dict(state.flagged_at)
     confirm_at = state.confirm_at
     for subj in subjects:
@@ -465,7 +467,6 @@ def assess(
             )
             outcome, want, newly = _ratio_outcome(subj, th, est, n, rule, state, final, key, fresh)
             if newly:
-                flagged.add(key)
                 flagged_at[key] = n
                 confirm_at = max(confirm_at or 0, n + rule.confirm_pairs)
             outcomes.append(outcome)
@@ -473,7 +474,7 @@ def assess(
                 wants.append(want)
     # A metric flagged at this look waits for the shared confirmation point.
     if confirm_at is not None and any(
-        o.verdict is Verdict.PENDING and o.key in flagged for o in outcomes
+        o.verdict is Verdict.PENDING and o.key in flagged_at for o in outcomes
     ):
         wants.append(confirm_at)
     discarded = [r for r in runs if not r.kept]
@@ -482,7 +483,7 @@ def assess(
         reasons[r.reason] = reasons.get(r.reason, 0) + 1
     return Assessment(
         outcomes=tuple(outcomes),
-        state=GateState(frozenset(flagged), confirm_at, tuple(sorted(flagged_at.items()))),
+        state=GateState(confirm_at, tuple(sorted(flagged_at.items()))),
         pairs=n,
         want_pairs=max(wants) if wants else None,
         discarded=len(discarded),
