@@ -156,3 +156,11 @@ def test_in_flight_merit_picks_the_target_by_capacity_not_by_queued_requests(
         summary=RunSummary(results.run.run_id, "", 1.0, "", {}, caps),
     )
     assert best_target(analyse(changed), "upstream", App.FLASK) == "flask-gunicorn-gevent"
+
+
+def test_config_text_of_a_team_target_has_no_twin_pool(synth: RunResults) -> None:
+    """TWINBENCH_DB_POOL sizes the twins' pools; a team's own app sizes its own."""
+    own = dataclasses.replace(synth.run.targets[0], name="orders", source="twinbench.toml")
+    run = dataclasses.replace(synth.run, targets=(*synth.run.targets, own))
+    text = target_config_text(dataclasses.replace(synth, run=run), "orders")
+    assert "db pool" not in text and text.endswith("CPUs 0"), text

@@ -71,7 +71,7 @@ def test_not_confirmed_and_best_fastapi_is_used() -> None:
     figures = [fa("a", 300, 310), fa("b", 200, 190), fl("gevent", 290, 300)]
     out = judge_check(RPS, figures)
     assert out.verdict is Verdict.NOT_CONFIRMED
-    assert out.comparisons[0].fastapi.target == "a"
+    assert out.comparisons[0].candidate.target == "a"
 
 
 def test_reaching_the_factor_on_noise_is_not_confirmed() -> None:
@@ -94,7 +94,12 @@ def test_one_repeat_has_no_interval_and_cannot_confirm() -> None:
 
 def test_claim_restricted_to_one_flask_configuration_mentions_the_others() -> None:
     check = Check(
-        "rps", CheckKind.RATIO, "json", Metric.THROUGHPUT, factor=3.0, flask_targets=("waitress",)
+        "rps",
+        CheckKind.RATIO,
+        "json",
+        Metric.THROUGHPUT,
+        factor=3.0,
+        baseline_targets=("waitress",),
     )
     figures = [
         fa("fastapi", 900, 905, 910),
@@ -113,7 +118,7 @@ def test_lower_is_better_compares_at_highest_common_load() -> None:
     ]  # fmt: skip
     out = judge_check(P50, figures)
     (comp,) = out.comparisons
-    assert comp.flask.load == 10 and comp.fastapi.load == 10
+    assert comp.baseline.load == 10 and comp.candidate.load == 10
     assert comp.improvement == pytest.approx(3.0) and out.verdict is Verdict.CONFIRMED
 
 
@@ -225,7 +230,7 @@ def test_claim_verdict_combines_checks() -> None:
 def test_claimed_flask_configuration_missing_is_no_data_but_shows_the_others() -> None:
     check = Check(
         "p50", CheckKind.RATIO, "upstream", Metric.LATENCY_P50, Better.LOWER, factor=10.0,
-        flask_targets=("flask-waitress",),
+        baseline_targets=("flask-waitress",),
     )  # fmt: skip
     out = judge_check(check, [fa("fastapi", 1.0, 1.0, 1.0), fl("gevent", 1.1, 1.1, 1.1)])
     assert out.verdict is Verdict.NO_DATA
@@ -248,12 +253,54 @@ def test_estimates_are_compared_only_with_estimates_and_only_when_needed() -> No
     ]
     out = judge_check(RPS, figures)
     (comp,) = out.comparisons
-    assert comp.fastapi.estimate and comp.flask.estimate  # never estimate vs measurement
+    assert comp.candidate.estimate and comp.baseline.estimate  # never estimate vs measurement
     assert comp.improvement == pytest.approx(10_033.3 / 4_023.3, rel=1e-3)
     assert out.verdict is Verdict.NOT_CONFIRMED  # 2.5x misses 3x
     assert "≈ 10,033 req/s" in out.text and "estimated from CPU time per request" in out.text
     # With measured figures on both sides, the estimates are not used.
     measured = [*figures, fa("fastapi-uvicorn", 15_000, 15_100, 15_050)]
     (comp,) = judge_check(RPS, measured).comparisons
-    assert not comp.fastapi.estimate and not comp.flask.estimate
+    assert not comp.candidate.estimate and not comp.baseline.estimate
     assert comp.improvement == pytest.approx(15_050 / 3_850)
+
+
+def own(name: str, *values: float) -> Figure:
+    return Figure(name, App.CUSTOM, tuple(values), f"{name} config")
+
+
+def test_a_team_claim_may_put_any_app_on_either_side() -> None:
+    """A custom rewrite against FastAPI: Flask's figures take no part, and the text reads
+    candidate/baseline by app, not FastAPI/Flask."""
+    check = Check(
+        "rps", CheckKind.RATIO, "s", Metric.THROUGHPUT, factor=2.0,
+        baseline_app=App.FASTAPI, candidate_app=App.CUSTOM,
+    )  # fmt: skip
+    figures = [own("rust-port", 900, 910, 905), fa("fastapi-uvicorn", 300, 310, 305)]
+    figures.append(fl("gevent", 5000, 5100, 5050))  # would sink it if it counted
+    out = judge_check(check, figures)
+    assert out.verdict is Verdict.CONFIRMED, out.text
+    (comp,) = out.comparisons
+    assert (comp.baseline.target, comp.candidate.target) == ("fastapi-uvicorn", "rust-port")
+    assert "custom/FastAPI" in out.text and "FastAPI/Flask" not in out.text
+    # The reverse direction: Flask as the candidate.
+    back = Check(
+        "rps", CheckKind.RATIO, "s", Metric.THROUGHPUT, factor=2.0,
+        baseline_app=App.FASTAPI, candidate_app=App.FLASK,
+    )  # fmt: skip
+    out = judge_check(back, figures)
+    assert out.verdict is Verdict.CONFIRMED and "Flask/FastAPI" in out.text
+    assert out.comparisons[0].candidate.target == "gevent"
+
+
+def test_two_configurations_of_one_app_never_compare_a_target_with_itself() -> None:
+    check = Check(
+        "rps", CheckKind.RATIO, "json", Metric.THROUGHPUT, factor=1.5,
+        baseline_app=App.FASTAPI, candidate_app=App.FASTAPI,
+        baseline_targets=("uvicorn",), candidate_targets=("gunicorn-uvicorn",),
+    )  # fmt: skip
+    figures = [fa("uvicorn", 100, 101, 99), fa("gunicorn-uvicorn", 98, 99, 100)]
+    out = judge_check(check, figures)
+    assert out.verdict is Verdict.NOT_CONFIRMED, out.text
+    (comp,) = out.comparisons
+    assert (comp.baseline.target, comp.candidate.target) == ("uvicorn", "gunicorn-uvicorn")
+    assert "gunicorn-uvicorn/uvicorn" in out.text

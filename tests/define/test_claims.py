@@ -84,7 +84,7 @@ def test_every_name_in_the_ledger_exists() -> None:
             assert check.scenario is not None
             feature = scenarios.get(check.scenario).feature
             assert scenarios.get(check.scenario).name == check.scenario, claim.id  # no alias
-            sides = ((check.flask_targets, App.FLASK), (check.fastapi_targets, App.FASTAPI))
+            sides = ((check.baseline_targets, App.FLASK), (check.candidate_targets, App.FASTAPI))
             for names, app in sides:
                 for name in names:
                     target = registry.get(name)  # raises on a typo
@@ -124,7 +124,7 @@ def test_the_command_named_for_missing_data_really_measures_the_check(check: Che
     feature = scenarios.get(scenario).feature
     targets = str(params["targets"]).split(",") if params["targets"] else list(profile.targets)
     chosen = [registry.get(t) for t in targets or registry.standard_names]
-    for name in check.flask_targets + check.fastapi_targets:
+    for name in check.baseline_targets + check.candidate_targets:
         assert name in [t.name for t in chosen], (name, targets)
     sides = {t.app for t in chosen if t.supports(feature)}
     assert App.FASTAPI in sides

@@ -202,11 +202,51 @@ def test_own_scenarios_and_claims(tmp_path: Path) -> None:
     orders, json_p99 = config.claims
     (check,) = orders.checks
     assert check.kind is CheckKind.RATIO and check.metric is Metric.THROUGHPUT
-    assert check.factor == 3.0 and check.flask_targets == ()
-    assert check.fastapi_targets == ("orders-fastapi",)
+    assert check.factor == 3.0 and check.baseline_targets == ()
+    assert check.candidate_targets == ("orders-fastapi",)
     assert orders.wording.startswith("The FastAPI rewrite")
     (check,) = json_p99.checks
-    assert check.metric is Metric.LATENCY_P99 and check.flask_targets == ("orders-flask",)
+    assert check.metric is Metric.LATENCY_P99 and check.baseline_targets == ("orders-flask",)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "candidate", "apps", "named"),
+    [
+        ("fastapi", "flask", ("fastapi", "flask"), ((), ())),  # the reverse direction
+        ("flask", "custom", ("flask", "custom"), ((), ())),  # a team's own app on one side
+        ("custom", "fastapi-uvicorn", ("custom", "fastapi"), ((), ("fastapi-uvicorn",))),
+        # two configurations of one app, by target name
+        (
+            "fastapi-uvicorn",
+            "fastapi-gunicorn-uvicorn",
+            ("fastapi", "fastapi"),
+            (("fastapi-uvicorn",), ("fastapi-gunicorn-uvicorn",)),
+        ),
+    ],
+)
+def test_claim_sides_any_app_or_two_targets(
+    tmp_path: Path,
+    baseline: str,
+    candidate: str,
+    apps: tuple[str, str],
+    named: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
+    from twinbench.define.claims import measuring_command
+    from twinbench.inputs import load_config
+
+    claim = _CL.replace('baseline = "flask"', f'baseline = "{baseline}"')
+    claim = claim.replace('candidate = "fastapi"', f'candidate = "{candidate}"')
+    path = _project(tmp_path, _SC + "users = [1]\n" + claim)
+    (check,) = load_config(path).claims[0].checks
+    assert (check.baseline_app.value, check.candidate_app.value) == apps
+    assert (check.baseline_targets, check.candidate_targets) == named
+    # The command that would measure it reads the same file, or it could not know "s".
+    command = measuring_command(check)
+    assert f"--config {path}" in command and "--scenarios s" in command, command
+    if all(named):
+        assert f"--targets {named[1][0]},{named[0][0]}" in command, command
+    else:
+        assert "--targets" not in command  # the file's own targets decide
 
 
 def test_scenarios_select_built_in_and_own(tmp_path: Path) -> None:
@@ -273,8 +313,22 @@ _CL = (
         (_SC + "users = [1]\n" + _CL.replace('"flask"', '"shop"'), "unknown target 'shop'"),
         (
             _SC + "users = [1]\n" + _CL.replace('"flask"', '"fastapi-uvicorn"'),
-            "is a fastapi target; claims compare a Flask baseline",
+            "are the same fastapi targets; name two different apps, or two target names",
         ),
+        (
+            _SC + "users = [1]\n" + _CL.replace('"flask"', '"fastapi"'),
+            "are the same fastapi targets",
+        ),
+        (
+            _SC
+            + "users = [1]\n"
+            + _CL.replace('"flask"', '"fastapi-uvicorn"').replace(
+                'candidate = "fastapi"', 'candidate = "fastapi-uvicorn"'
+            ),
+            "are the same fastapi targets",
+        ),
+        (_SC + "users = [1]\n" + _CL.replace('"flask"', '""'), r"\.baseline: must be a target"),
+        (_SC + "users = [1]\n" + _CL.replace('"fastapi"\n', "3\n"), r"\.candidate: must be"),
         (_SC + "users = [1]\n" + _CL.replace('text = "t"\n', ""), r"claim\[0\]\.text: missing"),
         (_SC + "users = [1]\n" + _CL + "colour = 1\n", r"\.colour: unknown key"),
         (_SC + "users = [1]\n" + _CL + _CL, "duplicate claim id 'c'"),

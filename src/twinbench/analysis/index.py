@@ -212,7 +212,9 @@ def target_config_text(results: RunResults, target: str) -> str:
         resources = f"from {cfg.pid_file}" if cfg.pid_file else NOT_MEASURED_EXTERNAL
         return f"{cfg.server} {cfg.worker_model}, external at {cfg.url}, CPU and memory {resources}"
     threads = f" × {cfg.threads} threads" if cfg.threads > 1 else ""
+    # The pool size is the twins' setting (TWINBENCH_DB_POOL); a team's app has its own.
+    pool = f", db pool {cfg.db_pool_size}" if cfg.source == "builtin" else ""
     return (
         f"{cfg.server} {cfg.worker_model}, {cfg.workers} worker{'s' * (cfg.workers != 1)}"
-        f"{threads}, db pool {cfg.db_pool_size}, {pinned}"
+        f"{threads}{pool}, {pinned}"
     )

@@ -1,10 +1,13 @@
 """Judging the claims ledger against measured figures. Pure: no I/O.
 
-A ratio claim is judged against *every* Flask configuration measured, with FastAPI's best
-configuration of the claim's side: a claim that holds against gunicorn's sync workers but not
-against gevent workers "depends on configuration", and the report names the one that flips it
-(the answer a migrating team needs). Only the ratio is judged: the plans' absolute figures
-come from other machines, and are shown beside this machine's, never compared with them.
+A ratio claim is judged against *every* baseline configuration measured (Flask's, for the
+seed claims), with the candidate's best configuration (FastAPI's) of the claim's side: a claim
+that holds against gunicorn's sync workers but not against gevent workers "depends on
+configuration", and the report names the one that flips it (the answer a migrating team
+needs). A team's own [[claim]] may put any app on either side (its custom app; Flask against
+FastAPI) or two named configurations of one app. Only the ratio is judged: the plans'
+absolute figures come from other machines, and are shown beside this machine's, never
+compared with them.
 
 A ratio meets its factor only when the point estimate reaches it *and* its 95 % interval
 excludes 1: with three repeats a lucky draw can "reach 5x" on noise. Ladder levels are exact
@@ -81,10 +84,10 @@ class Reach(enum.Enum):
 
 @dataclass(frozen=True)
 class Comparison:
-    flask: Figure
-    fastapi: Figure
-    ci: RatioCI | None  # FastAPI / Flask; None when either side is a bound
-    improvement: float  # in the claim's direction (> 1: FastAPI better); a bound: its limit
+    baseline: Figure  # Flask's, for the seed claims
+    candidate: Figure  # FastAPI's, for the seed claims
+    ci: RatioCI | None  # candidate / baseline; None when either side is a bound
+    improvement: float  # in the claim's direction (> 1: the candidate better); a bound: its limit
     reach: Reach
     bound: str = ""  # "" (a point estimate), "at least" or "at most"
 
@@ -157,7 +160,8 @@ def _reach(improvement: float, factor: float, significant: bool) -> Reach:
 
 
 def compare(check: Check, fl: Figure, fa: Figure) -> Comparison | None:
-    """FastAPI's figure against Flask's, in the claim's direction; None without a ratio."""
+    """The candidate's figure (`fa`: FastAPI for the seed claims) against the baseline's
+    (`fl`), in the claim's direction; None without a ratio."""
     assert check.factor is not None
     higher = check.better is Better.HIGHER
     if fl.bound is Bound.BELOW and fa.bound is Bound.BELOW:
@@ -185,12 +189,12 @@ def compare(check: Check, fl: Figure, fa: Figure) -> Comparison | None:
 
 
 def _rank(c: Comparison) -> tuple[bool, float]:
-    """FastAPI's best configuration: one that meets the factor, else the largest ratio."""
+    """The candidate's best configuration: one that meets the factor, else the largest ratio."""
     return (c.met, -math.inf if math.isnan(c.improvement) else c.improvement)
 
 
 def _pair(check: Check, flask: Sequence[Figure], fastapi: Sequence[Figure]) -> Comparison | None:
-    """FastAPI's best figure against one Flask target's, at the highest load both reached:
+    """The candidate's best figure against one baseline target's, at the highest load both reached:
     measured figures when both sides have them, else both sides' estimates."""
     for estimated in (False, True):
         comp = _pair_of(
@@ -224,10 +228,26 @@ def _unit(check: Check, figure: Figure | None = None) -> str:
     return check.metric.shown_unit if check.metric else ""
 
 
+_APP_NAMES = {App.FLASK: "Flask", App.FASTAPI: "FastAPI"}
+
+
+def _app(app: App) -> str:
+    return _APP_NAMES.get(app, app.value)
+
+
+def _sides(check: Check) -> str:
+    """How the ratio reads: candidate / baseline, by app ("FastAPI/Flask" for the seeds)."""
+    cand, base = _app(check.candidate_app), _app(check.baseline_app)
+    if check.candidate_app is check.baseline_app:
+        cand, base = check.candidate_targets[0], check.baseline_targets[0]
+    return f"{cand}/{base}"
+
+
 def _describe(check: Check, c: Comparison) -> str:
-    unit = _unit(check, c.fastapi)
-    head = f"{c.fastapi.target} {c.fastapi.shown(unit)} vs {c.flask.target} {c.flask.shown(unit)}"
-    if c.fastapi.estimate:
+    unit = _unit(check, c.candidate)
+    cand, base = c.candidate, c.baseline
+    head = f"{cand.target} {cand.shown(unit)} vs {base.target} {base.shown(unit)}"
+    if c.candidate.estimate:
         head += f" (both {ESTIMATE_LABEL}, as no measured peak exists for both)"
     if c.ci is None:
         if c.bound == "unknown":
@@ -238,7 +258,7 @@ def _describe(check: Check, c: Comparison) -> str:
             f"{'meets' if c.met else 'misses' if c.reach is Reach.MISSES else 'cannot decide'} "
             f"{check.factor:g}×"
         )
-    if c.fastapi.exact and c.flask.exact:
+    if c.candidate.exact and c.baseline.exact:
         interval = "ladder levels, each held in every repeat: no interval"
     else:
         interval = c.ci.verdict_text
@@ -249,28 +269,35 @@ def _describe(check: Check, c: Comparison) -> str:
         Reach.INCONCLUSIVE: "cannot decide",
     }[c.reach]
     return (
-        f"{head}: {c.improvement:.2f}× better (FastAPI/Flask {format_ratio(c.ci)}; {interval}) "
+        f"{head}: {c.improvement:.2f}× better ({_sides(check)} {format_ratio(c.ci)}; {interval}) "
         f"→ {arrow} {check.factor:g}×"
     )
 
 
 def _judge_ratio(check: Check, figures: Sequence[Figure], absent: str) -> CheckOutcome:
-    fastapi = [f for f in figures if f.app is App.FASTAPI]
-    if check.fastapi_targets:
-        fastapi = [f for f in fastapi if f.target in check.fastapi_targets]
-    flask_targets = sorted({f.target for f in figures if f.app is App.FLASK})
+    candidate = [f for f in figures if f.app is check.candidate_app]
+    if check.candidate_targets:
+        candidate = [f for f in candidate if f.target in check.candidate_targets]
+    baseline_targets = sorted({f.target for f in figures if f.app is check.baseline_app})
     comps = []
-    for t in flask_targets:
-        comp = _pair(check, [f for f in figures if f.target == t], fastapi)
+    for t in baseline_targets:
+        if t in check.candidate_targets:  # two configurations of one app: never itself
+            continue
+        comp = _pair(check, [f for f in figures if f.target == t], candidate)
         if comp is not None:
             comps.append(comp)
-    claimed = [c for c in comps if not check.flask_targets or c.flask.target in check.flask_targets]
+    claimed = [
+        c
+        for c in comps
+        if not check.baseline_targets or c.baseline.target in check.baseline_targets
+    ]
     parts = [_describe(check, c) for c in comps]
     if not claimed:
         text = _no_data(check, figures, absent)
-        if comps:  # other Flask configurations were measured: say what they showed
+        if comps:  # other baseline configurations were measured: say what they showed
             text = (
-                f"the claim's Flask configuration ({', '.join(check.flask_targets)}) has no "
+                f"the claim's {_app(check.baseline_app)} configuration "
+                f"({', '.join(check.baseline_targets)}) has no "
                 f"valid figure in this run; `{measuring_command(check)}` measures it. "
                 "For comparison: " + "; ".join(parts) + "."
             )
@@ -283,20 +310,19 @@ def _judge_ratio(check: Check, figures: Sequence[Figure], absent: str) -> CheckO
     verdict = _split([c.met for c in decisive])
     if verdict is Verdict.CONFIRMED and len(decisive) < len(claimed):
         verdict = Verdict.PARTLY
-        undecided = ", ".join(c.flask.target for c in claimed if c not in decisive)
+        undecided = ", ".join(c.baseline.target for c in claimed if c not in decisive)
         text += f". Confirmed where decided; undecided against {undecided}."
     if verdict is Verdict.DEPENDS:
-        holds = ", ".join(c.flask.target for c in decisive if c.met)
-        fails = ", ".join(c.flask.target for c in decisive if not c.met)
+        holds = ", ".join(c.baseline.target for c in decisive if c.met)
+        fails = ", ".join(c.baseline.target for c in decisive if not c.met)
         text += f". Holds against {holds}; flipped by {fails}."
     others = [c for c in comps if c not in claimed and c.met != (verdict is Verdict.CONFIRMED)]
     if others and verdict is not Verdict.DEPENDS:
-        text += " Outside the claim's Flask configuration, the answer differs for " + ", ".join(
-            c.flask.target for c in others
-        )
+        text += f" Outside the claim's {_app(check.baseline_app)} configuration, the answer "
+        text += "differs for " + ", ".join(c.baseline.target for c in others)
         text += "."
     if check.from_value is not None and check.to_value is not None:
-        unit = _unit(check, claimed[0].fastapi)
+        unit = _unit(check, claimed[0].candidate)
         text += (
             f" The plan's figures (its own machine, not stated): {_num(check.from_value)} → "
             f"{_num(check.to_value)} {unit}."
@@ -307,8 +333,8 @@ def _judge_ratio(check: Check, figures: Sequence[Figure], absent: str) -> CheckO
 def _judge_threshold(check: Check, figures: Sequence[Figure], absent: str) -> CheckOutcome:
     assert check.below is not None
     loaded = [f for f in figures if check.min_load is None or (f.load or 0) >= check.min_load]
-    targets = check.fastapi_targets or tuple(
-        sorted({f.target for f in loaded if f.app is App.FASTAPI})
+    targets = check.candidate_targets or tuple(
+        sorted({f.target for f in loaded if f.app is check.candidate_app})
     )
     # "Without degradation" at 100+ sessions: a target's worst figure over those loads counts.
     worst: dict[str, Figure] = {}
@@ -332,7 +358,7 @@ def _judge_threshold(check: Check, figures: Sequence[Figure], absent: str) -> Ch
 def _no_data(check: Check, figures: Sequence[Figure], absent: str = "") -> str:
     if figures:
         sides = {f.app for f in figures}
-        lacking = [a.value for a in (App.FLASK, App.FASTAPI) if a not in sides]
+        lacking = [a.value for a in (check.baseline_app, check.candidate_app) if a not in sides]
         why = f"no valid {' or '.join(lacking) or 'comparable'} figure"
         if absent:
             why += f" ({absent})"

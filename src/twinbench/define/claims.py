@@ -10,6 +10,7 @@ of turning into "no data". Pure: reading the file is `twinbench.inputs.load_clai
 from __future__ import annotations
 
 import enum
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from twinbench.results.metrics import Better, Metric
 
 
 class CheckKind(enum.Enum):
-    RATIO = "ratio"  # FastAPI vs Flask improvement must reach a factor
+    RATIO = "ratio"  # the candidate's improvement over the baseline must reach a factor
     THRESHOLD = "threshold"  # an absolute bound on this machine
     # Not measurable over HTTP: the run's in-process micro-benchmarks (micro.json), baseline
     # time / candidate time must reach `factor`.
@@ -43,8 +44,16 @@ class Check:
     min_load: float | None = None  # THRESHOLD: only loads at least this high count
     from_value: float | None = None  # the plan's absolute figures (another machine)
     to_value: float | None = None
-    flask_targets: tuple[str, ...] = ()  # empty: every Flask target measured
-    fastapi_targets: tuple[str, ...] = ()
+    # RATIO: the sides compared, each an app and optionally its targets (empty: every target
+    # of that app measured; the best one counts). The seed claims are all Flask → FastAPI; a
+    # team's [[claim]] may compare any two (its custom app, FastAPI against Flask, or two
+    # configurations of one app by target name).
+    baseline_app: App = App.FLASK
+    candidate_app: App = App.FASTAPI
+    baseline_targets: tuple[str, ...] = ()
+    candidate_targets: tuple[str, ...] = ()
+    # The config file a [[claim]] came from: the command that would measure it needs it.
+    config: str | None = None
     # MICRO: MicroBenchmark names, paired in order (baseline[i] against candidate[i]).
     baseline: tuple[str, ...] = ()
     candidate: tuple[str, ...] = ()
@@ -107,8 +116,8 @@ def _check(raw: Mapping[str, Any], where: str) -> Check:
         min_load=_float(raw, "min_load", where),
         from_value=_float(raw, "from_value", where),
         to_value=_float(raw, "to_value", where),
-        flask_targets=tuple(raw.get("flask_targets", ())),
-        fastapi_targets=tuple(raw.get("fastapi_targets", ())),
+        baseline_targets=tuple(raw.get("flask_targets", ())),
+        candidate_targets=tuple(raw.get("fastapi_targets", ())),
         baseline=tuple(raw.get("baseline", ())),
         candidate=tuple(raw.get("candidate", ())),
     )
@@ -190,10 +199,17 @@ def _targets(check: Check, profile: profiles.Profile) -> list[str] | None:
     """--targets for the command: the check's own targets, with the profile's (serving the
     scenario) for a side it leaves open; None when it names none (the profile's are right)."""
     assert check.scenario is not None
-    sides = [(App.FASTAPI, check.fastapi_targets)]
+    sides = [(check.candidate_app, check.candidate_targets)]
     if check.kind is CheckKind.RATIO:
-        sides.append((App.FLASK, check.flask_targets))
+        sides.append((check.baseline_app, check.baseline_targets))
     if not any(named for _, named in sides):
+        return None
+    if check.config is not None:
+        # A team's claim: its targets (and maybe its scenario) live in its file, which this
+        # pure module does not read. Name them only when both sides do; otherwise the run
+        # takes the file's own targets.
+        if all(named for _, named in sides):
+            return list(dict.fromkeys(n for _, named in sides for n in named))
         return None
     registry = default_registry()
     feature = scenario_catalogue.get(check.scenario).feature
@@ -221,7 +237,10 @@ def measuring_command(check: Check) -> str:
             users = f"{low},{int(low * (check.factor or 1))}"
         else:
             users = f"{int(check.min_load or low)}"
-    parts = ["twinbench", "run", "--profile", chosen.name, "--scenarios", check.scenario]
+    parts = ["twinbench", "run", "--profile", chosen.name]
+    if check.config is not None:  # a team's [[claim]]: its targets and scenarios live there
+        parts += ["--config", shlex.quote(check.config)]
+    parts += ["--scenarios", check.scenario]
     targets = _targets(check, chosen)
     if targets:
         parts += ["--targets", ",".join(targets)]

@@ -41,8 +41,8 @@ text = "The FastAPI rewrite serves three times the orders per second"
 scenario = "checkout"             # one of the file's scenarios or a built-in one
 metric = "throughput"             # throughput | p50 | p99 | cpu_per_request | memory
 factor = 3.0
-baseline = "flask"                # a target name, or an app (flask | fastapi): its best target
-candidate = "fastapi"
+baseline = "flask"                # an app (flask | fastapi | custom): its best target; or a target
+candidate = "fastapi"             # any app or target but the baseline's (or two targets of one app)
 ```
 
 Every mistake is a UsageError naming the file and the key, so the CLI prints one line.
@@ -339,25 +339,18 @@ def _scenario(raw: Any, where: str, source: str, base: str) -> Scenario:
     )
 
 
-def _side(value: Any, where: str, want: App, targets: dict[str, Target]) -> tuple[str, ...]:
-    """A claim's baseline or candidate: an app (every target of it; the best one counts) or a
-    target name, as the targets of its side."""
+def _side(value: Any, where: str, targets: dict[str, Target]) -> tuple[App, tuple[str, ...]]:
+    """A claim's baseline or candidate: an app (every target of it measured; the best one
+    counts) or a target name; returns the app and the named targets (none for an app)."""
+    apps = " | ".join(a.value for a in App)
     if not isinstance(value, str) or not value:
-        raise UsageError(f"{where}: must be a target name or an app (flask | fastapi)")
-    named: tuple[str, ...] = ()
+        raise UsageError(f"{where}: must be a target name or an app ({apps})")
     if value in {a.value for a in App}:
-        app = App(value)
-    elif value in targets:
-        app, named = targets[value].app, (value,)
-    else:
-        known = ", ".join(targets)
-        raise UsageError(f"{where}: unknown target {value!r} (an app or one of: {known})")
-    if app is not want:
-        raise UsageError(
-            f"{where}: {value!r} is a {app.value} target; claims compare a Flask baseline "
-            "with a FastAPI candidate"
-        )
-    return named
+        return App(value), ()
+    if value in targets:
+        return targets[value].app, (value,)
+    known = ", ".join(targets)
+    raise UsageError(f"{where}: unknown target {value!r} (an app: {apps}; or one of: {known})")
 
 
 def _claim(
@@ -390,8 +383,14 @@ def _claim(
         raise UsageError(f"{where}.factor: must be a number above 0, e.g. 3.0")
     if not math.isfinite(factor):
         raise UsageError(f"{where}.factor: must be a finite number")
-    flask = _side(raw["baseline"], f"{where}.baseline", App.FLASK, targets)
-    fastapi = _side(raw["candidate"], f"{where}.candidate", App.FASTAPI, targets)
+    base_app, base_named = _side(raw["baseline"], f"{where}.baseline", targets)
+    cand_app, cand_named = _side(raw["candidate"], f"{where}.candidate", targets)
+    if base_app is cand_app and not (base_named and cand_named and base_named != cand_named):
+        # Both sides would draw on the same targets: the "best" of each is the same figure.
+        raise UsageError(
+            f"{where}: baseline {raw['baseline']!r} and candidate {raw['candidate']!r} are the "
+            f"same {cand_app.value} targets; name two different apps, or two target names"
+        )
     check = Check(
         what=f"{raw['metric']} in {scenario}",
         kind=CheckKind.RATIO,
@@ -399,8 +398,11 @@ def _claim(
         metric=metric,
         better=metric.better,
         factor=float(factor),
-        flask_targets=flask,
-        fastapi_targets=fastapi,
+        baseline_app=base_app,
+        candidate_app=cand_app,
+        baseline_targets=base_named,
+        candidate_targets=cand_named,
+        config=source,
     )
     return Claim(cid, source, f"{raw['baseline']} → {raw['candidate']}", text.strip(), (check,))
 

@@ -177,8 +177,8 @@ def render(
 # scenario = {_q(name)}
 # metric = "throughput"             # throughput | p50 | p99 | cpu_per_request | memory
 # factor = 2.0
-# baseline = "flask"                # a target name, or an app (flask | fastapi): its best target
-# candidate = "fastapi"
+# baseline = "flask"        # an app (flask | fastapi | custom): its best target; or a target
+# candidate = "fastapi"     # any other app, or a target (two targets of one app work too)
 """
     return f"""# twinbench.toml: your service, your workload (written by `twinbench init`).
 #
