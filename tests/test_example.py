@@ -107,12 +107,22 @@ def test_a_short_run_and_its_report_agree_with_the_raw_results(
     # The claim's row: the example's own claim, with the verdict its figures give when the
     # raw folder is judged again here (checkout code, the run's stored claim).
     results = load_run(folder)
-    (claim,) = results.run.claims
-    assert claim.id == "orders-2x"
-    (outcome,) = judge_claims(claims_for([results], ()), analyse(results))
+    assert [c.id for c in results.run.claims] == ["orders-2x", "gevent-p99"]
+    outcome, reverse = judge_claims(claims_for([results], ()), analyse(results))
     row = page.by_id("claim-orders-2x")
     badge = next(b for b in row.find_all("span") if b.attrs.get("data-claim") == "orders-2x")
     assert squash(badge.text) == outcome.verdict.value
+    # The second claim runs the other way: FastAPI is its baseline, one Flask target its
+    # candidate; judged like the first, its ratio reads Flask/FastAPI.
+    back = page.by_id("claim-gevent-p99")
+    badge = next(b for b in back.find_all("span") if b.attrs.get("data-claim") == "gevent-p99")
+    assert squash(badge.text) == reverse.verdict.value
+    (check,) = reverse.checks
+    assert [(c.baseline.target, c.candidate.target) for c in check.comparisons] == [
+        ("orders-fastapi", "orders-flask-gevent")
+    ] or check.verdict.value == "no data", check.text
+    if check.comparisons:
+        assert "Flask/FastAPI" in squash(back.text)
     text = squash(row.text)
     assert "twinbench.toml" in text and "scenario orders, throughput, needs 2×" in text
     # Its figures are the raw cells' POST /orders throughput (mean over valid repeats of the
