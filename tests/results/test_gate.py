@@ -88,3 +88,35 @@ def test_not_a_gate_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a readable gate folder"):
         load_gate(tmp_path)
     assert Verdict.PASS.exit_code == 0
+
+
+def test_saturation_is_stored_read_back_and_reported_not_gated(tmp_path: Path) -> None:
+    import dataclasses
+
+    from twinbench.analysis.gate_throughput import SaturationCell, SaturationRun
+
+    def sat(side: Side, order: int, rps: float) -> SaturationRun:
+        return SaturationRun(side, order, 64, {SUBJ.key: SaturationCell(rps, "ok", None, 0.98)})
+
+    runs = (sat(Side.BASELINE, 40, 1000), sat(Side.CANDIDATE, 41, 1300),
+            sat(Side.CANDIDATE, 42, 1250), sat(Side.BASELINE, 43, 990))  # fmt: skip
+    rec = dataclasses.replace(
+        record(0.0), saturation=runs, saturation_folders={r.order: f"runs/{r.order}" for r in runs}
+    )
+    a = decide_pairs(rec.subjects, rec.runs, rec.rule)
+    write_gate(tmp_path, rec, a, {})
+    back = load_gate(tmp_path)
+    assert back.saturation == runs and back.saturation_folders[41] == "runs/41"
+    assert back.assessment().verdict is a.verdict  # the verdict does not look at it
+    (v,) = json.loads((tmp_path / "verdict.json").read_text())["throughput_at_saturation"]
+    assert v["baseline_rps"] == [1000, 990] and v["candidate_rps"] == [1300, 1250]
+    assert v["ratio"] == pytest.approx(1275 / 995) and v["gated"] is False
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Throughput at saturation" in summary and "reported, not gated" in summary
+    assert "candidate 1,275 req/s" in summary
+    assert "saturation-json/fastapi-uvicorn" in render_gate(back, a)
+    # A gate.json written before saturation existed reads back with none.
+    raw = json.loads((tmp_path / "gate.json").read_text())
+    del raw["saturation"]
+    (tmp_path / "gate.json").write_text(json.dumps(raw))
+    assert load_gate(tmp_path).saturation == ()

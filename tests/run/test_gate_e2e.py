@@ -40,7 +40,8 @@ def test_gate_smoke(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "twinbench", "gate", "--baseline", "HEAD", "--candidate", "HEAD",
          "--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2", "--rate", "100",
-         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "300", "--out", str(out)],
+         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "300", "--out", str(out),
+         "--saturation-runs", "2", "--saturation-users", "32"],
         cwd=REPO, capture_output=True, text=True, timeout=380,
         env={**os.environ, "TMPDIR": str(tmp)},
     )  # fmt: skip
@@ -58,13 +59,27 @@ def test_gate_smoke(tmp_path: Path) -> None:
     assert verdict["sides"]["baseline"]["revision"] == verdict["sides"]["candidate"]["revision"]
     gate = json.loads((out / "gate.json").read_text())
     kept = [r for r in gate["runs"] if r["kept"]]
-    sides = [r["side"] for r in gate["runs"]]
-    assert sides[:2] == ["baseline", "candidate"] or sides[0] != sides[1]  # interleaved
+    # Interleaved: pair 1 kept A then B, and every pair one run of each side (a discarded
+    # run is run again on its side, so the raw sequence may repeat a side).
+    assert [r["side"] for r in kept][:2] == ["baseline", "candidate"]
+    for p in {r["pair"] for r in kept}:
+        assert sorted(r["side"] for r in kept if r["pair"] == p) == ["baseline", "candidate"]
     for r in gate["runs"]:
         folder = out / r["folder"]
         assert (folder / "run.json").is_file() and (folder / "cells.jsonl").is_file()
     cpu = [r["cells"]["json/fastapi-uvicorn"]["values"]["cpu_per_request"] for r in kept]
     assert all(v > 0 for v in cpu)
+    # After the verdict: throughput at saturation, one closed-model run per side (reported,
+    # not gated), each a results folder of its own whose throughput is the figure shown.
+    sat = gate["saturation"]
+    assert [(r["side"], r["users"]) for r in sat] == [("baseline", 32), ("candidate", 32)]
+    for r in sat:
+        rows = [x for x in (out / r["folder"] / "metrics.csv").read_text().splitlines()
+                if ",throughput," in x and ",total," in x]  # fmt: skip
+        assert rows and r["cells"]["json/fastapi-uvicorn"]["rps"] > 0
+    (shown_sat,) = verdict["throughput_at_saturation"]
+    assert shown_sat["gated"] is False and len(shown_sat["baseline_rps"]) == 1
+    assert any(ln.startswith("throughput at saturation: json/fastapi-uvicorn") for ln in lines)
     assert worktrees(tmp) == [] and list(tmp.iterdir()) == []  # ... and removed
     report = tmp_path / "r.html"
     shown = subprocess.run(
@@ -100,7 +115,8 @@ def test_gate_a_config_scenario(tmp_path: Path) -> None:
         [sys.executable, "-m", "twinbench", "gate", "--baseline", str(side),
          "--candidate", str(side), "--config", "twinbench.toml", "--targets", "fastapi-uvicorn",
          "--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2", "--rate", "50",
-         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "150", "--out", str(out)],
+         "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "150", "--out", str(out),
+         "--saturation-runs", "0"],
         cwd=tmp_path, capture_output=True, text=True, timeout=190,
     )  # fmt: skip
     assert done.returncode in (0, 3), done.stderr[-3000:]

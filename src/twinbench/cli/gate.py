@@ -92,6 +92,11 @@ def _finite(flag: str, value: float | None) -> float | None:
               help="Measured seconds per run.")  # fmt: skip
 @click.option("--warmup-s", type=float, default=2.0, show_default=True,
               help="Warm-up seconds per run (never counted).")  # fmt: skip
+@click.option("--saturation-runs", type=click.IntRange(0, 4), default=4, show_default=True,
+              help="Closed-model runs after the verdict (ABBA) for throughput at saturation: "
+              "reported, never gated; 0 skips them.")  # fmt: skip
+@click.option("--saturation-users", type=click.IntRange(1, 10_000), default=64,
+              show_default=True, help="Users of those runs.")  # fmt: skip
 @click.option("--database", envvar="TWINBENCH_DATABASE_URL",
               help="As for twinbench run [the .twinbench/ SQLite file].")  # fmt: skip
 @click.option("--target-cpus", help="CPUs of the servers [first half].")
@@ -117,6 +122,8 @@ def gate(
     max_discards: int,
     measure_s: float,
     warmup_s: float,
+    saturation_runs: int,
+    saturation_users: int,
     database: str | None,
     target_cpus: str | None,
     loader_cpus: str | None,
@@ -129,7 +136,8 @@ def gate(
     alternate A B B A ..., a fresh server per run, at a fixed arrival rate; per target and
     scenario, CPU time per request (primary), p50, p99 and the error rate are judged by a
     one-sided paired test on log(candidate/baseline) with a minimum effect, and a slowdown
-    is confirmed on fresh pairs before it fails anything.
+    is confirmed on fresh pairs before it fails anything. Then, time permitting, each side
+    runs saturated in the closed model: its throughput is reported, never gated.
 
     \b
     Exit codes (one verdict line per metric is printed first):
@@ -198,6 +206,8 @@ def gate(
         rate=rate,
         max_seconds=max_seconds,
         max_discards=max_discards,
+        saturation_runs=saturation_runs,
+        saturation_users=saturation_users,
         warmup_s=warmup_s,
         measure_s=measure_s,
         command=("twinbench", *sys.argv[1:]),
@@ -215,6 +225,8 @@ def gate(
     a = result.assessment
     for line in verdict_lines(a):
         click.echo(line)
+    for figure in record.saturation_figures:  # after the verdicts: reported, not gated
+        click.echo(f"throughput at saturation: {figure.text}")
     write_gate(out_dir, record, a, elapsed)
     say(
         f"twinbench gate: {a.verdict.value} (exit {a.exit_code}), {a.pairs} pairs, "

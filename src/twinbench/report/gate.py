@@ -146,6 +146,14 @@ def render_gate(record: GateRecord, a: Assessment) -> str:
             f"<td>{f'{e.sde * 100:+.1f} %' if e and math.isfinite(e.sde) else '–'}</td></tr>"
         )
     head.append("</table>")
+    sat = record.saturation_figures
+    if sat:
+        head.append(
+            "<h2>Throughput at saturation</h2><p>Closed-model runs after the verdict (ABBA, a "
+            "fresh server each): reported, not gated.</p><ul>"
+            + "".join(f"<li id='saturation-{_e(f.subject.key)}'>{_e(f.text)}</li>" for f in sat)
+            + "</ul>"
+        )
     body = ["<h2>Pair by pair</h2>"] + [_metric_section(pairs, o) for o in a.outcomes]
     runs = "".join(
         f"<tr><td>{r.order}</td><td>{r.pair}</td><td>{r.side.value}</td>"

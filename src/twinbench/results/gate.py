@@ -25,6 +25,12 @@ from twinbench.analysis.gate import (
     Verdict,
     assess,
 )
+from twinbench.analysis.gate_throughput import (
+    SaturationCell,
+    SaturationFigure,
+    SaturationRun,
+    saturation_figures,
+)
 from twinbench.define.gate import GATE_NAMES, GateRule, Side, Test, Threshold
 from twinbench.errors import UsageError
 from twinbench.results.metrics import Metric
@@ -109,6 +115,14 @@ class GateRecord:
     folders: Mapping[int, str]  # run order → its results folder (relative)
     max_seconds: float
     windows: tuple[float, float]  # warm-up, measured seconds per cell
+    # Throughput at saturation after the verdict (reported, never gated); absent in gates
+    # that had no time left for it, and in gate.json files written before it existed.
+    saturation: tuple[SaturationRun, ...] = ()
+    saturation_folders: Mapping[int, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def saturation_figures(self) -> tuple[SaturationFigure, ...]:
+        return saturation_figures(self.subjects, self.saturation)
 
     def assessment(self) -> Assessment:
         """The verdict recomputed from the runs (the sequential rule as the gate applied it)."""
@@ -198,6 +212,16 @@ def gate_json(record: GateRecord, elapsed: Mapping[int, float]) -> dict[str, Any
             _run_json(r, record.folders.get(r.order, ""), elapsed.get(r.order, 0.0))
             for r in record.runs
         ],
+        "saturation": [
+            {
+                "order": r.order,
+                "side": r.side.value,
+                "users": r.users,
+                "folder": record.saturation_folders.get(r.order, ""),
+                "cells": {k: dataclasses.asdict(c) for k, c in r.cells.items()},
+            }
+            for r in record.saturation
+        ],
     }
 
 
@@ -265,6 +289,16 @@ def load_gate(path: Path) -> GateRecord:
             folders={r["order"]: r["folder"] for r in raw["runs"]},
             max_seconds=raw["max_seconds"],
             windows=(raw["windows"][0], raw["windows"][1]),
+            saturation=tuple(
+                SaturationRun(
+                    side=Side(r["side"]),
+                    order=r["order"],
+                    users=r["users"],
+                    cells={k: SaturationCell(**c) for k, c in r["cells"].items()},
+                )
+                for r in raw.get("saturation", [])  # optional: gates before it have none
+            ),
+            saturation_folders={r["order"]: r["folder"] for r in raw.get("saturation", [])},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise UsageError(f"{path}: not a readable gate folder ({exc})") from None
@@ -361,6 +395,25 @@ def verdict_json(record: GateRecord, a: Assessment) -> dict[str, Any]:
         "elapsed_s": record.elapsed_s,
         "sides": {s.side.value: _side_json(s) for s in record.sides},
         "metrics": [_outcome_json(o) for o in a.outcomes],
+        # Reported, never gated (and empty when no time was left for it).
+        "throughput_at_saturation": [_saturation_json(f) for f in record.saturation_figures],
+    }
+
+
+def _saturation_json(f: SaturationFigure) -> dict[str, Any]:
+    ci = f.ci
+    return {
+        "scenario": f.subject.scenario,
+        "target": f.subject.target,
+        "users": f.users,
+        "baseline_rps": list(f.baseline),
+        "candidate_rps": list(f.candidate),
+        "ratio": _num(ci.ratio) if ci else None,
+        "ratio_low": _num(ci.low) if ci and ci.low is not None else None,
+        "ratio_high": _num(ci.high) if ci and ci.high is not None else None,
+        "load_generator_bound_runs": f.loader_bound,
+        "runs": f.runs,
+        "gated": False,
     }
 
 
@@ -477,6 +530,11 @@ def summary_md(record: GateRecord, a: Assessment) -> str:
             f"| {o.subject.key} | {name} | {WORDS[o.verdict]} | {_ratio_cell(o)} | {n} | "
             f"{noise} | {sde} | {means} |"
         )
+    sat = record.saturation_figures
+    if sat:
+        lines += ["", "Throughput at saturation (closed model, ABBA after the verdict; "
+                  "reported, not gated):", ""]  # fmt: skip
+        lines += [f"- {f.text}" for f in sat]
     lines += ["", "<details><summary>Why each verdict</summary>", ""]
     for o in a.outcomes:
         th = o.threshold

@@ -31,6 +31,7 @@ from twinbench.analysis.gate import (
     complete_pairs,
     discard_reason,
 )
+from twinbench.analysis.gate_throughput import SaturationCell, SaturationRun
 from twinbench.analysis.validity import DEFAULT_SLO
 from twinbench.apps.common.settings import DatabaseURL
 from twinbench.define import profiles
@@ -86,6 +87,10 @@ class GateOptions:
     max_rate: float = 200.0  # one Locust process keeps sends on time up to ~250/s
     rate_share: float = 0.25  # of the baseline's estimated capacity
     command: tuple[str, ...] = ()
+    # Throughput at saturation, reported after the verdict (never gated): closed-model runs
+    # (ABBA: at most 4) at this many users, each only if it fits in --max-seconds.
+    saturation_runs: int = 4
+    saturation_users: int = 64
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class GateResult:
     rate_source: str  # "--rate" or how the probe found it
     runs: tuple[RunRecord, ...]
     assessment: Assessment
+    saturation: tuple[SaturationRun, ...]
+    saturation_folders: dict[int, str]
     elapsed_s: float
     stopped: str  # "" or why the gate stopped before the rule was done (time, discards)
     started_utc: str
@@ -173,6 +180,29 @@ def figures_of(folder: Path, subjects: tuple[Subject, ...]) -> tuple[dict[str, C
     return cells, reason
 
 
+def _at(rate: float) -> Level:
+    return Level(users=None, rate=rate)
+
+
+def saturation_cells(folder: Path) -> dict[str, SaturationCell]:
+    """A saturation run's throughput per subject key, with its cell's status."""
+    results = load_run(folder)
+    rows = {
+        (r.cell_id, r.metric): r.value
+        for r in results.metrics
+        if r.request == "total" and r.value is not None
+    }
+    return {
+        f"{c.config.scenario}/{c.config.target}": SaturationCell(
+            rps=rows.get((c.cell_id, Metric.THROUGHPUT.value)),
+            status=c.status.value,
+            reason_kind=c.reason_kind.value if c.reason_kind else None,
+            target_util=rows.get((c.cell_id, Metric.TARGET_CPU_UTIL.value)),
+        )
+        for c in results.cells
+    }
+
+
 class _Clock:
     def __init__(self, max_seconds: float) -> None:
         self.started = time.monotonic()
@@ -202,6 +232,7 @@ class Gate:
         self.clock = _Clock(opts.max_seconds)
         self.scenarios: dict[Side, tuple[Scenario, ...]] = {}
         self.subjects: tuple[Subject, ...] = ()
+        self.saturation_folders: dict[int, str] = {}
 
     def choose(self, sides: tuple[PreparedSide, PreparedSide]) -> tuple[str, ...]:
         """Each side's own definition of every scenario (UsageError before anything runs);
@@ -228,7 +259,7 @@ class Gate:
 
     # -- one run of one side --------------------------------------------------------------
     def _run(
-        self, side: PreparedSide, name: str, rate: float, windows: tuple[float, float]
+        self, side: PreparedSide, name: str, level: Level, windows: tuple[float, float]
     ) -> tuple[Path, float]:
         opts = self.opts
         folder = opts.out_dir / "runs" / name
@@ -253,7 +284,7 @@ class Gate:
                 pin_self=True,
                 show_progress=False,
                 micro=False,
-                levels=(Level(users=None, rate=rate),),
+                levels=(level,),
             )
         )
         return folder, time.monotonic() - started
@@ -263,7 +294,7 @@ class Gate:
         capacity; the gate runs at `rate_share` of the lowest, at most `max_rate`."""
         opts = self.opts
         self.say(f"gate: probing {side.describe()} at {opts.probe_rate:g} req/s")
-        folder, _ = self._run(side, "000-probe-A", opts.probe_rate, (1.0, 3.0))
+        folder, _ = self._run(side, "000-probe-A", _at(opts.probe_rate), (1.0, 3.0))
         cells, reason = figures_of(folder, self.subjects)
         cpu = [c.values.get(Metric.CPU_PER_REQUEST) for c in cells.values()]
         usable = [v for v in cpu if v is not None and v > 0]
@@ -291,7 +322,7 @@ class Gate:
                 return None
             self.order += 1
             name = f"{self.order:03d}-p{pair:02d}-{side.side.letter}"
-            folder, took = self._run(side, name, rate, (opts.warmup_s, opts.measure_s))
+            folder, took = self._run(side, name, _at(rate), (opts.warmup_s, opts.measure_s))
             self.clock.durations.append(took)
             cells, reason = figures_of(folder, self.subjects)
             run = GateRun(side.side, self.order, pair, not reason, reason, cells)
@@ -307,6 +338,33 @@ class Gate:
             self.discards += 1
             if self.discards > opts.max_discards:
                 return None
+
+    def saturate(self, sides: dict[Side, PreparedSide]) -> tuple[SaturationRun, ...]:
+        """After the verdict, while time is left: closed-model runs at `saturation_users`,
+        ABBA, for throughput at saturation (reported, never gated: gate_throughput.py)."""
+        opts = self.opts
+        out: list[SaturationRun] = []
+        guess = opts.warmup_s + opts.measure_s + RUN_OVERHEAD_S
+        order = (Side.BASELINE, Side.CANDIDATE, Side.CANDIDATE, Side.BASELINE)
+        for s in order[: opts.saturation_runs]:
+            if not self.clock.fits(guess):
+                self.say("gate: throughput at saturation: no time left for another run")
+                break
+            self.order += 1
+            name = f"{self.order:03d}-sat-{s.letter}"
+            users = Level(users=opts.saturation_users)
+            folder, took = self._run(sides[s], name, users, (opts.warmup_s, opts.measure_s))
+            self.clock.durations.append(took)
+            cells = saturation_cells(folder)
+            out.append(SaturationRun(s, self.order, opts.saturation_users, cells))
+            self.saturation_folders[self.order] = str(folder.relative_to(opts.out_dir))
+            shown = "; ".join(
+                f"{k} {c.rps:,.0f} req/s" + (" (loader-bound)" if c.loader_bound else "")
+                for k, c in cells.items()
+                if c.rps is not None
+            )
+            self.say(f"gate: saturation run {self.order} {s.value}: {shown or 'no figure'}")
+        return tuple(out)
 
     def pairs(self, sides: dict[Side, PreparedSide], rate: float) -> Iterator[int]:
         """Runs pair after pair; yields the number of complete pairs after each pair."""
@@ -394,6 +452,7 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
                     break
                 state, want = assessment.state, assessment.want_pairs
             assert assessment is not None
+            saturation = gate.saturate(by_side) if not stopped else ()
             return GateResult(
                 options=opts,
                 sides=(a, b),
@@ -402,6 +461,8 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
                 rate_source=how,
                 runs=tuple(gate.runs),
                 assessment=assessment,
+                saturation=saturation,
+                saturation_folders=gate.saturation_folders,
                 elapsed_s=round(gate.clock.elapsed(), 2),
                 stopped=stopped,
                 started_utc=started_utc,
@@ -452,5 +513,7 @@ def to_record(result: GateResult) -> tuple[GateRecord, dict[int, float]]:
         folders={r.run.order: r.folder for r in result.runs},
         max_seconds=opts.max_seconds,
         windows=(opts.warmup_s, opts.measure_s),
+        saturation=result.saturation,
+        saturation_folders=result.saturation_folders,
     )
     return record, {r.run.order: r.elapsed_s for r in result.runs}
