@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TWINBENCH = [sys.executable, "-m", "twinbench"]
 LOCK = "/tmp/twinbench-cpu.lock"
 SUBJECT = Subject("calib", "json")
+POOL_PAIRS = 12
+POOL_ARGS = ["--pairs", str(POOL_PAIRS), "--max-pairs", str(POOL_PAIRS), "--saturation-runs", "0"]
 
 CALIB_APP = '''"""Calibration only: the FastAPI twin, plus CALIB_BURN_US µs of CPU per request."""
 import os
@@ -189,8 +191,11 @@ def main() -> int:
     )
     ap.add_argument("--budget-s", type=float, default=3000.0, help="stop starting gates after this")
     ap.add_argument(
-        "--order", default="aa,p15,aa,p15,aa,p10", help="the turn of gate kinds, repeated"
+        "--order",
+        default="aa,p15,aa,p15,aa,p10",
+        help="the turn of gate kinds (aa, p15, p10; '-pool' after one: pairs for its pool only)",
     )
+    ap.add_argument("--rounds", type=int, default=1000, help="times through --order at most")
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument(
         "--analyse-only", action="store_true", help="resample the gates already in --out"
@@ -223,11 +228,18 @@ def main() -> int:
         }
         order = args.order.split(",")
         k = len(list((out / "gates").glob("[0-9]*"))) if (out / "gates").exists() else 0
-        while time.monotonic() - started < args.budget_s:
-            kind = order[k % len(order)]
-            cand = base2 if kind == "aa" else planted[kind]
+        turn = 0
+        while time.monotonic() - started < args.budget_s and turn < len(order) * args.rounds:
+            kind = order[turn % len(order)]
+            turn += 1
+            plain = kind.removesuffix("-pool")
+            cand = base2 if plain == "aa" else planted[plain]
             k += 1
-            rec = gate(out / "gates" / f"{k:03d}-{kind}", base, cand, [])  # default settings
+            # A "-pool" gate only adds pairs to its kind's pool: at least POOL_PAIRS of them
+            # before the first look, no saturation runs. Every other gate is a real gate with
+            # the default settings, counted in the verdict rates and the wall time.
+            extra = POOL_ARGS if kind.endswith("-pool") else []
+            rec = gate(out / "gates" / f"{k:03d}-{kind}", base, cand, extra)
             rec["kind"] = kind
             with log.open("a") as fh:
                 fh.write(json.dumps(rec) + "\n")
@@ -237,21 +249,24 @@ def main() -> int:
     rule = GateRule()
     summary: dict = {"gates": {}, "pools": {}, "resampled": {}}
     for kind in ("aa", "p15", "p10"):
-        recs = [r for r in records if r.get("kind") == kind and "verdict" in r]
-        if not recs:
+        pooled = [r for r in records if r.get("kind") in (kind, f"{kind}-pool") and "verdict" in r]
+        recs = [r for r in pooled if r.get("kind") == kind]
+        if not pooled:
             continue
         counts: dict[str, int] = {}
         for r in recs:
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
         own = [r["elapsed_s"] for r in recs]  # the gate's own clock (no wait for the lock)
-        summary["gates"][kind] = {
-            "n": len(recs),
-            "verdicts": counts,
-            "gate_s_max": max(own),
-            "gate_s_median": statistics.median(own),
-            "wall_s_max_with_lock_wait": max(r["wall_s"] for r in recs),
-        }
-        pairs = pool_pairs(recs)
+        if recs:
+            summary["gates"][kind] = {
+                "n": len(recs),
+                "verdicts": counts,
+                "pairs_used": [r["pairs"] for r in recs],
+                "gate_s_max": max(own),
+                "gate_s_median": statistics.median(own),
+                "wall_s_max_with_lock_wait": max(r["wall_s"] for r in recs),
+            }
+        pairs = pool_pairs(pooled)
         summary["pools"][kind] = pool_stats(pairs)
         if len(pairs) >= 2:
             summary["resampled"][kind] = resample(pairs, rule, args.resamples, seed=20261202)
