@@ -6,14 +6,17 @@ value, 1 for a failure while working, 130 for Ctrl-C.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
+from typing import ClassVar
 
 import click
 
@@ -30,7 +33,38 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """Commands named in LAZY are imported when they are run (or listed by --help), not at
+    start-up: `report`, `summary` and `gate` pull in scipy.stats and matplotlib (about 5 s of
+    imports on a busy 2-core machine, against under 1 s for everything else), and every
+    `twinbench targets`, `serve`, `db init` or `run` paid for them. The test suite alone
+    starts the command line dozens of times."""
+
+    LAZY: ClassVar[Mapping[str, str]] = {
+        "init": "twinbench.cli.init:init",
+        "run": "twinbench.cli.run:run",
+        "report": "twinbench.cli.report:report",
+        "summary": "twinbench.cli.report:summary",
+        "compose": "twinbench.cli.compose:compose",
+        "gate": "twinbench.cli.gate:gate",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.LAZY:
+            module, _, attr = self.LAZY[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command), command
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="twinbench")
 def cli() -> None:
     """Honest Flask vs FastAPI benchmarks.
@@ -251,26 +285,6 @@ def db_init(database: str | None) -> None:
     click.echo(
         f"{report.database}: world {seeded}, {report.fortunes} fortunes, {report.items} items"
     )
-
-
-from twinbench.cli.init import init  # noqa: E402
-from twinbench.cli.run import run  # noqa: E402
-
-cli.add_command(init)
-cli.add_command(run)
-
-from twinbench.cli.report import report, summary  # noqa: E402
-
-cli.add_command(report)
-cli.add_command(summary)
-
-from twinbench.cli.compose import compose  # noqa: E402
-
-cli.add_command(compose)
-
-from twinbench.cli.gate import gate  # noqa: E402
-
-cli.add_command(gate)
 
 
 # -- entry point ---------------------------------------------------------------------------
