@@ -14,7 +14,8 @@ class RawResponse:
 
 
 def raw_request(port: int, data: bytes, timeout: float = 10) -> RawResponse:
-    """Send `data` as it is, read the first response (to its Content-Length, or to EOF)."""
+    """Send `data` as it is, read the first response (to its Content-Length, or to EOF;
+    nothing for a 1xx, 204 or 304, which have no body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(data)
         buf = b""
@@ -31,6 +32,10 @@ def raw_request(port: int, data: bytes, timeout: float = 10) -> RawResponse:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length", "-1"))
+        if status < 200 or status in (204, 304):
+            # No body by definition (RFC 9112 6.3): after a 101 the connection is WebSocket's
+            # and stays open, so reading "to EOF" only ended at the timeout (3 s a request).
+            length = 0
         try:
             while length < 0 or len(body) < length:
                 chunk = sock.recv(65536)
