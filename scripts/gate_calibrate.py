@@ -40,8 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TWINBENCH = [sys.executable, "-m", "twinbench"]
 LOCK = "/tmp/twinbench-cpu.lock"
 SUBJECT = Subject("calib", "json")
-POOL_PAIRS = 12
-POOL_ARGS = ["--pairs", str(POOL_PAIRS), "--max-pairs", str(POOL_PAIRS), "--saturation-runs", "0"]
+NO_SATURATION = ["--saturation-runs", "0"]
 
 CALIB_APP = '''"""Calibration only: the FastAPI twin, plus CALIB_BURN_US µs of CPU per request."""
 import os
@@ -196,6 +195,12 @@ def main() -> int:
         help="the turn of gate kinds (aa, p15, p10; '-pool' after one: pairs for its pool only)",
     )
     ap.add_argument("--rounds", type=int, default=1000, help="times through --order at most")
+    ap.add_argument("--pool-pairs", type=int, default=12, help="pairs of a '-pool' gate")
+    ap.add_argument(
+        "--no-saturation",
+        action="store_true",
+        help="real gates skip the saturation runs (reported, never gated) to save time",
+    )
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument(
         "--analyse-only", action="store_true", help="resample the gates already in --out"
@@ -235,12 +240,19 @@ def main() -> int:
             plain = kind.removesuffix("-pool")
             cand = base2 if plain == "aa" else planted[plain]
             k += 1
-            # A "-pool" gate only adds pairs to its kind's pool: at least POOL_PAIRS of them
-            # before the first look, no saturation runs. Every other gate is a real gate with
-            # the default settings, counted in the verdict rates and the wall time.
-            extra = POOL_ARGS if kind.endswith("-pool") else []
+            # A "-pool" gate only adds pairs to its kind's pool: at least --pool-pairs of
+            # them before the first look, no saturation runs. Every other gate is a real
+            # gate with the default settings (--no-saturation: without the saturation runs
+            # after the verdict, which never change it), counted in the verdict rates.
+            pool = ["--pairs", str(args.pool_pairs), "--max-pairs", str(args.pool_pairs),
+                    "--max-seconds", str(60 + 35 * args.pool_pairs)]  # fmt: skip
+            if kind.endswith("-pool"):
+                extra = pool + NO_SATURATION
+            else:
+                extra = NO_SATURATION if args.no_saturation else []
             rec = gate(out / "gates" / f"{k:03d}-{kind}", base, cand, extra)
             rec["kind"] = kind
+            rec["args"] = extra
             with log.open("a") as fh:
                 fh.write(json.dumps(rec) + "\n")
             print(f"gate {k} {kind}: {rec.get('verdict', 'error')} (exit {rec['exit']}), "
