@@ -86,7 +86,7 @@ upstream-bench: install
 loader-ceiling: install
 	$(BIN)/python scripts/loader_ceiling.py
 
-# Capacity predicted from CPU µs per request (twinbench run, open model) against wrk's
+# Capacity predicted from CPU µs per request (twinbench run, closed model) against wrk's
 # saturated req/s, per target and endpoint, one CPU each (scripts/capacity_check.py).
 capacity-check: install
 	$(BIN)/python scripts/capacity_check.py

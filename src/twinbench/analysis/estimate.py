@@ -19,6 +19,7 @@ native load generator (wrk) that does saturate the target (README: the capacity 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twinbench.analysis.index import RunIndex
@@ -100,6 +101,64 @@ def estimate(index: RunIndex, scenario: str, target: str) -> CapacityEstimate | 
             target_util=sum(utils) / len(utils) if utils else None,
         )
     return None
+
+
+# How far a fit may move the single-level figure, either way: a guard against a slope made of
+# noise (a ladder's cells scatter by 10-30 % in CPU per request), not a tuned constant.
+MAX_FIT_FACTOR = 1.5
+MIN_UTIL_SPREAD = 0.05  # levels closer than this in utilisation give no usable slope
+
+
+def saturated_cpu_us(points: Sequence[tuple[float, float]], at_top: float) -> float | None:
+    """CPU µs per request extrapolated to a fully busy target: a least-squares line of CPU per
+    request against target utilisation over one repeat's levels, (utilisation, µs) each,
+    evaluated at utilisation 1 and kept within MAX_FIT_FACTOR of `at_top` (the single-level
+    figure). None when the levels give no slope (fewer than 2, or too close together).
+
+    A candidate, not what the report prints: `make capacity-check` run with a ladder
+    (`--users 4,16,64`) shows it beside the report's estimate and wrk, and README (the
+    capacity check) says how it compared. Its premise is weak: under wrk CPU per request
+    keeps falling with the number of connections even once the target is fully busy (more
+    requests per wake-up), so utilisation alone does not fix the figure at saturation.
+    """
+    if len(points) < 2 or at_top <= 0:
+        return None
+    us = [u for u, _ in points]
+    if max(us) - min(us) < MIN_UTIL_SPREAD:
+        return None
+    mean_u = sum(us) / len(us)
+    mean_c = sum(c for _, c in points) / len(points)
+    sxx = sum((u - mean_u) ** 2 for u in us)
+    slope = sum((u - mean_u) * (c - mean_c) for u, c in points) / sxx
+    at_full = mean_c + slope * (1.0 - mean_u)
+    return min(max(at_full, at_top / MAX_FIT_FACTOR), at_top * MAX_FIT_FACTOR)
+
+
+def saturated_repeats(index: RunIndex, scenario: str, target: str) -> tuple[float, ...] | None:
+    """The candidate's capacity per repeat (CPUs × 1e6 / saturated_cpu_us over the repeat's
+    usable levels), or None unless every repeat of the report's estimate has a usable fit."""
+    est = estimate(index, scenario, target)
+    if est is None:
+        return None
+    by_repeat: dict[int, list[tuple[float, float]]] = {}
+    top: dict[int, float] = {}
+    for level, cells in index.per_level(scenario, target).items():
+        for cell in cells:
+            if not _usable(cell):
+                continue
+            cpu = index.value(cell, Metric.CPU_PER_REQUEST)
+            util = index.value(cell, Metric.TARGET_CPU_UTIL)
+            if cpu and util is not None:
+                by_repeat.setdefault(cell.config.repeat, []).append((util, cpu))
+                if level == est.level:
+                    top[cell.config.repeat] = cpu
+    out = []
+    for repeat, at_top in sorted(top.items()):
+        fitted = saturated_cpu_us(by_repeat[repeat], at_top)
+        if fitted is None:
+            return None
+        out.append(est.cpus * 1e6 / fitted)
+    return tuple(out) or None
 
 
 def estimates(index: RunIndex) -> tuple[CapacityEstimate, ...]:
