@@ -29,12 +29,14 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # How well the capacity estimate matched wrk on the reference machine (README: the capacity
 # check); a fixed statement about the method, not a figure of this run.
 CAPACITY_CHECK = (
-    "on the 2-core reference VM (2026-12-02) the estimate was 0.79–1.10× wrk's saturated "
-    "throughput over fastapi-uvicorn, flask-gunicorn-gevent and flask-gunicorn-sync on /json, "
-    "/plaintext and /db, within ±10 % for 5 of the 9; it runs low (0.79–0.82×) for gevent Flask "
-    "on the two smallest endpoints, because CPU time per request falls as a server nears "
-    "saturation and the estimate comes from cells where the target's CPU was not saturated. "
-    "Read an estimate as a figure good to about 20 %, more often low than high."
+    "on the 2-core reference VM (2026-12-02) three checks gave 0.79–1.10×, 0.88–1.22× and "
+    "0.69–1.19× wrk's saturated throughput over fastapi-uvicorn, flask-gunicorn-gevent and "
+    "flask-gunicorn-sync on /json, /plaintext and /db, within ±10 % for 5, 6 and 3 of the 9, "
+    "in both directions: the VM's own speed drifted between the estimate's cells and wrk, and "
+    "CPU time per request falls as a server handles more requests per wake-up, which cells "
+    "that do not saturate the target cannot show. Extrapolating CPU per request to a fully "
+    "busy target over a ladder's levels did not do better, so the estimate is the single-level "
+    "figure. Read an estimate as a figure good to about 20–30 %, in either direction."
 )
 VERDICT_CLASS = {
     Verdict.CONFIRMED: "ok",
