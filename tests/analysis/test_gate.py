@@ -147,6 +147,9 @@ def test_the_fresh_pairs_must_confirm_on_their_own() -> None:
     (o,) = second.outcomes
     assert o.estimate is not None and o.estimate.ratio > 1.1 and o.estimate.p_slower < 0.01
     assert o.verdict is not Verdict.REGRESSION
+    # Nor a pass: pooled, the pairs still say slower, so it is neither proven nor cleared.
+    assert o.verdict is Verdict.INCONCLUSIVE and second.exit_code == 3
+    assert "pooled slower, fresh pairs did not confirm" in o.sentence
 
 
 def test_a_confirmed_slowdown_fails_with_exit_1() -> None:

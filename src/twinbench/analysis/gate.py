@@ -20,6 +20,8 @@ The rule, applied after each batch of pairs (`assess`):
    stages with probability at most `screen_alpha` × `alpha` per look; the pooled test alone
    re-uses the flagging pairs and confirmed chance slowdowns more often than `alpha`.
    Nothing fails a build without this stage.
+   A flagged metric the fresh pairs do not confirm while all pairs pooled still show the
+   slowdown is INCONCLUSIVE (neither proven nor cleared), never a pass.
 3. Otherwise a metric PASSES when the smallest slowdown the pairs could have caught (with
    probability `power`) is at most `detect`; if not, more pairs are run, up to `max_pairs`,
    and then it is INCONCLUSIVE: the noise was too large to detect the requested effect.
@@ -363,6 +365,14 @@ def _ratio_outcome(
                 None,
                 False,
             )
+        if slower:
+            # All pairs pooled still show the slowdown; the fresh ones alone did not. Neither
+            # proven nor cleared: passing it would wave through a real slowdown that the
+            # fresh pairs missed by chance (the calibration's planted +15 % did so).
+            why = f"pooled slower, fresh pairs did not confirm: {detail}"
+            if fresh is not None:
+                why += f"; the {fresh.n} fresh pairs {_pct(fresh.change)}, p {fresh.p_slower:.3g}"
+            return out(Verdict.INCONCLUSIVE, why, True), None, False
         if est.sde <= th.detect:
             return (
                 out(Verdict.PASS, f"flagged but not confirmed: {detail}", True),
