@@ -147,8 +147,12 @@ def test_the_fresh_pairs_must_confirm_on_their_own() -> None:
     (o,) = second.outcomes
     assert o.estimate is not None and o.estimate.ratio > 1.1 and o.estimate.p_slower < 0.01
     assert o.verdict is not Verdict.REGRESSION
-    # Nor a pass: pooled, the pairs still say slower, so it is neither proven nor cleared.
-    assert o.verdict is Verdict.INCONCLUSIVE and second.exit_code == 3
+    # Pooled, the pairs still say slower: one more batch of fresh pairs is wanted; with no
+    # more pairs (final), neither proven nor cleared: inconclusive, not a pass.
+    assert o.verdict is Verdict.PENDING and second.want_pairs == 12 + SIX.extend_pairs
+    last = assess([SUBJ], runs, SIX, second.state, final=True)
+    (o,) = last.outcomes
+    assert o.verdict is Verdict.INCONCLUSIVE and last.exit_code == 3
     assert "pooled slower, fresh pairs did not confirm" in o.sentence
 
 
@@ -255,3 +259,26 @@ def test_which_runs_count() -> None:
     }
     for why, kwargs in cases.items():
         assert discard_reason(**kwargs) == why  # type: ignore[arg-type]
+
+
+def test_an_unconfirmed_flag_the_pooled_pairs_still_show_gets_one_more_batch() -> None:
+    """Pooled slower, the 6 fresh pairs alone not significant: 4 more fresh pairs (the rule's
+    extend_pairs), then decided on all the fresh pairs since the flag; still unconfirmed, it is
+    inconclusive."""
+    base = [300.0, 310, 305, 298, 302, 307, 300, 304, 301, 299, 303, 306, 300, 302, 305, 301]
+    fresh = [1.30, 0.97, 1.25, 0.98, 1.28, 0.99]  # +12 %, noisy: p ~0.09 on its own
+    cand = [b * 1.20 for b in base[:6]] + [b * f for b, f in zip(base[6:12], fresh, strict=True)]
+    runs = runs_from(base[:12], cand)
+    first = assess([SUBJ], runs[:12], SIX)  # 6 pairs: flagged
+    assert first.state.flagged_at == (("json/fastapi-uvicorn/cpu", 6),)
+    second = assess([SUBJ], runs, SIX, first.state)
+    (o,) = second.outcomes
+    assert o.verdict is Verdict.PENDING and second.want_pairs == 12 + SIX.extend_pairs
+    # The extension confirms: the 10 fresh pairs alone are now significant.
+    more = runs_from(base, cand + [b * 1.15 for b in base[12:]])
+    third = assess([SUBJ], more, SIX, second.state)
+    assert third.verdict is Verdict.REGRESSION, third.outcomes[0].sentence
+    # It does not: inconclusive, never a pass, and no further extension.
+    flat = runs_from(base, cand + [b * 0.97 for b in base[12:]])
+    third = assess([SUBJ], flat, SIX, second.state)
+    assert third.verdict is Verdict.INCONCLUSIVE and third.want_pairs is None

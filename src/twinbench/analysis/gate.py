@@ -20,8 +20,9 @@ The rule, applied after each batch of pairs (`assess`):
    stages with probability at most `screen_alpha` × `alpha` per look; the pooled test alone
    re-uses the flagging pairs and confirmed chance slowdowns more often than `alpha`.
    Nothing fails a build without this stage.
-   A flagged metric the fresh pairs do not confirm while all pairs pooled still show the
-   slowdown is INCONCLUSIVE (neither proven nor cleared), never a pass.
+   While all pairs pooled still show the slowdown but the fresh ones alone do not, the fresh
+   pairs are extended once by `extend_pairs`; still unconfirmed, it is INCONCLUSIVE
+   (neither proven nor cleared), never a pass.
 3. Otherwise a metric PASSES when the smallest slowdown the pairs could have caught (with
    probability `power`) is at most `detect`; if not, more pairs are run, up to `max_pairs`,
    and then it is INCONCLUSIVE: the noise was too large to detect the requested effect.
@@ -365,6 +366,12 @@ def _ratio_outcome(
                 None,
                 False,
             )
+        extend = fresh is not None and fresh.n < rule.confirm_pairs + rule.extend_pairs
+        if slower and not final and extend:
+            # Pooled still slower, the fresh pairs alone not yet: one more batch of fresh
+            # pairs (a second look at them; the calibration resamples the rule with it).
+            want = n + rule.extend_pairs
+            return out(Verdict.PENDING, "confirming (extended)", True), want, False
         if slower:
             # All pairs pooled still show the slowdown; the fresh ones alone did not. Neither
             # proven nor cleared: passing it would wave through a real slowdown that the
