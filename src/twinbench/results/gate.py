@@ -7,6 +7,7 @@ folder like `twinbench run`'s. Also the verdict lines the CLI prints first.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -120,8 +121,10 @@ class GateRecord:
     saturation: tuple[SaturationRun, ...] = ()
     saturation_folders: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def saturation_figures(self) -> tuple[SaturationFigure, ...]:
+        """Derived once (bootstrap intervals): the CLI, summary.md, verdict.json and the
+        report all show it."""
         return saturation_figures(self.subjects, self.saturation)
 
     def assessment(self) -> Assessment:

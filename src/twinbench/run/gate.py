@@ -41,7 +41,7 @@ from twinbench.define.scenarios import Scenario
 from twinbench.errors import TwinbenchError, UsageError
 from twinbench.results.gate import GateRecord, SideInfo
 from twinbench.results.metrics import Metric
-from twinbench.results.model import Slo
+from twinbench.results.model import RunResults, Slo
 from twinbench.results.store import load_run
 from twinbench.run.locust import check_locustfile
 from twinbench.run.runner import RunOptions, execute
@@ -139,15 +139,21 @@ def abba(pair: int) -> tuple[Side, Side]:
     return (Side.CANDIDATE, Side.BASELINE)
 
 
+def _total_rows(results: RunResults) -> dict[tuple[str, str], float]:
+    """Every cell's figures over all its requests, by (cell id, metric name)."""
+    return {
+        (r.cell_id, r.metric): r.value
+        for r in results.metrics
+        if r.request == "total" and r.value is not None
+    }
+
+
 def figures_of(folder: Path, subjects: tuple[Subject, ...]) -> tuple[dict[str, CellFigures], str]:
     """The run's figures per subject key, and why it must be discarded ("" to keep it)."""
     results = load_run(folder)
     cells: dict[str, CellFigures] = {}
     reason = ""
-    rows: dict[tuple[str, str], float] = {}
-    for row in results.metrics:
-        if row.request == "total" and row.value is not None:
-            rows[(row.cell_id, row.metric)] = row.value
+    rows = _total_rows(results)
     for c in results.cells:
         key = f"{c.config.scenario}/{c.config.target}"
         total = next((r for r in c.requests if r.name == "total"), None)
@@ -187,11 +193,7 @@ def _at(rate: float) -> Level:
 def saturation_cells(folder: Path) -> dict[str, SaturationCell]:
     """A saturation run's throughput per subject key, with its cell's status."""
     results = load_run(folder)
-    rows = {
-        (r.cell_id, r.metric): r.value
-        for r in results.metrics
-        if r.request == "total" and r.value is not None
-    }
+    rows = _total_rows(results)
     return {
         f"{c.config.scenario}/{c.config.target}": SaturationCell(
             rps=rows.get((c.cell_id, Metric.THROUGHPUT.value)),
