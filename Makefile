@@ -21,7 +21,7 @@ help:
 	@echo "make microbench  in-process pytest-benchmark of /json, /db, POST /api/items"
 	@echo "make upstream-bench  capacity of the mock upstream (5,000 concurrent waits)"
 	@echo "make loader-ceiling  requests/s one Locust process makes on one core (/plaintext)"
-	@echo "make capacity-check  capacity predicted by CPU time per request vs wrk (≤ 10 min)"
+	@echo "make capacity-check  capacity estimated from CPU time per request vs wrk, in turns (about 7 min)"
 	@echo "make gate-calibrate  twinbench gate's false alarms, detection and wall time (long)"
 
 install: $(STAMP)

@@ -58,21 +58,54 @@ def test_wrk_output_and_verdict(check: ModuleType) -> None:
     assert check.verdict(None) == "n/a"
 
 
+def test_each_round_is_judged_against_the_wrk_runs_either_side(check: ModuleType) -> None:
+    """The machine drifts: a round's estimate is divided by the mean of the wrk runs just
+    before and after it, and the cell's ratio is the geometric mean of its rounds' ratios,
+    not the estimates' mean over wrk's mean."""
+    w = [check.Saturated(rps, util=1.0, cpu_us=us) for rps, us in
+         ((1000.0, 1000.0), (2000.0, 500.0), (3000.0, 333.0))]  # fmt: skip
+    fit = (2500.0, 2400.0, 2600.0)
+    est = [
+        check.Estimate(1650.0, 1600.0, 1700.0, 1, util=0.5),  # the machine sped up: 1.1×
+        check.Estimate(2250.0, 2200.0, 2300.0, 1, loader_bound=1, util=0.7, fit=fit),
+    ]
+    rounds = [check.Round(est[0], w[0], w[1]), check.Round(est[1], w[1], w[2])]
+    assert rounds[0].ratio == pytest.approx(1.1)
+    assert rounds[1].ratio == pytest.approx(0.9)
+    assert rounds[0].fit_ratio is None and rounds[1].fit_ratio == pytest.approx(1.0)
+    row = check.combine("t", "json", rounds)
+    assert row.ratio == pytest.approx((1.1 * 0.9) ** 0.5)
+    assert row.fit_ratio == pytest.approx(1.0)
+    assert row.estimate.mean == pytest.approx(1950.0)
+    assert (row.estimate.low, row.estimate.high, row.estimate.repeats) == (1600.0, 2300.0, 2)
+    assert row.estimate.loader_bound == 1 and row.estimate.util == pytest.approx(0.6)
+    assert row.wrk.rps == pytest.approx(2000.0)  # w[1] counted once, not twice
+    # A round with no usable cell, or wrk that failed on both sides, gives no ratio.
+    empty = check.combine("t", "db", [check.Round(None, check.Saturated(None), w[0])])
+    assert empty.estimate is None and empty.ratio is None and empty.wrk.rps == 1000.0
+    failed = check.Round(est[0], check.Saturated(None), check.Saturated(None))
+    assert failed.ratio is None and check.combine("t", "db", [failed]).wrk.rps is None
+
+
 def test_table_has_a_line_per_cell(check: ModuleType) -> None:
     est = check.Estimate(3300.0, 3000.0, 3600.0, 3, util=0.72, fit=(2850.0, 2700.0, 3000.0))
     sat = check.Saturated(3000.0, util=0.98, cpu_us=327.0)
-    text = check.table(
-        [("fastapi-uvicorn", "json", est, sat), ("x", "db", None, check.Saturated(None))]
-    )
-    lines = text.splitlines()
-    assert len(lines) == 3
+    rows = [
+        check.Row("fastapi-uvicorn", "json", est, sat, ratio=1.10, fit_ratio=0.95),
+        check.Row("x", "db", None, check.Saturated(None)),
+    ]
+    lines = check.table(rows).splitlines()
+    assert len(lines) == 4
     assert "util" in lines[0] and "fit/wrk" in lines[0] and "µs/req" in lines[0]
     assert "3,300 [3,000–3,600]" in lines[1] and "1.10 ok" in lines[1]
     assert "72%" in lines[1]  # the target's utilisation in the estimate's cells
     assert "2,850" in lines[1] and "0.95 ok" in lines[1]  # the ladder fit beside it
     assert "98%" in lines[1] and lines[1].endswith(" 327")  # the server under wrk
     assert "no usable cell" in lines[2] and "n/a" in lines[2]
+    assert lines[3] == "within ±10%: 1 of 1"
     bound = check.Estimate(3300.0, 3000.0, 3600.0, 3, loader_bound=3)
-    single = check.table([("t", "json", bound, check.Saturated(2500.0))]).splitlines()[1]
-    assert "3× bound" in single and "1.32 off" in single
-    assert single.split().count("n/a") == 5  # no util, no fit (value and ratio), no wrk CPU
+    row = check.Row("t", "json", bound, check.Saturated(2500.0), ratio=1.32)
+    single = check.table([row]).splitlines()
+    assert "3× bound" in single[1] and "1.32 off" in single[1]
+    assert single[1].split().count("n/a") == 5  # no util, no fit (value and ratio), no wrk CPU
+    assert single[2] == "within ±10%: 0 of 1"

@@ -29,14 +29,17 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # How well the capacity estimate matched wrk on the reference machine (README: the capacity
 # check); a fixed statement about the method, not a figure of this run.
 CAPACITY_CHECK = (
-    "on the 2-core reference VM (2026-12-02) three checks gave 0.79–1.10×, 0.88–1.22× and "
-    "0.69–1.19× wrk's saturated throughput over fastapi-uvicorn, flask-gunicorn-gevent and "
-    "flask-gunicorn-sync on /json, /plaintext and /db, within ±10 % for 5, 6 and 3 of the 9, "
-    "in both directions: the VM's own speed drifted between the estimate's cells and wrk, and "
-    "CPU time per request falls as a server handles more requests per wake-up, which cells "
-    "that do not saturate the target cannot show. Extrapolating CPU per request to a fully "
-    "busy target over a ladder's levels did not do better, so the estimate is the single-level "
-    "figure. Read an estimate as a figure good to about 20–30 %, in either direction."
+    "on the 2-core reference VM (2026-12-02), with wrk and the estimate's cells taken in turns "
+    "(so that the VM's own drift cancels) and wrk given as many connections as the cells had "
+    "users, two checks were within ±10 % of wrk's saturated throughput for 7 of the 9 of "
+    "fastapi-uvicorn, flask-gunicorn-gevent and flask-gunicorn-sync on /json, /plaintext and "
+    "/db (0.86–1.26×): gevent Flask, whose cells keep it 95 % busy, within 3 % every time; "
+    "sync Flask the noisiest (0.86–1.26×), because its CPU per request grows with the "
+    "connections waiting to be accepted, more under wrk than in cells Locust could not "
+    "saturate; FastAPI /plaintext 0.86–1.04×, because a server that handles more requests "
+    "per wake-up spends less CPU on each, which cells 70–76 % busy cannot show. Read an "
+    "estimate as good to about 10 % for a target its cells keep busy and about 25 % for "
+    "sync workers, in either direction."
 )
 VERDICT_CLASS = {
     Verdict.CONFIRMED: "ok",
