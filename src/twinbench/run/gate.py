@@ -85,10 +85,10 @@ class GateOptions:
     measure_s: float = 5.0
     probe_rate: float = 100.0
     # At 200 req/s a fast endpoint's CPU per request on a VM is mostly the cost of waking the
-    # server per request (uvicorn /json: ~600 µs at 200/s, ~190 µs at 600/s, 80 µs
-    # saturated), so a slowdown of the code itself barely shows, and that wake-up cost is the
-    # noisiest part (A/A pairs in one run: ±33 % at 200/s, ±14 % at 600/s, 2026-12-02). One
-    # Locust process sent 600/s on time with a quarter of its CPU.
+    # server for each request (uvicorn /json: ~600 µs at 200/s, ~190 µs at 600/s, 80 µs
+    # saturated), so a slowdown of the code itself shows about 3× smaller than at 600/s.
+    # (Pair-to-pair noise across fresh servers was the same, ±22 %, at both rates on
+    # 2026-12-02.) One Locust process sent 600/s on time with a quarter of its CPU.
     max_rate: float = 600.0
     # Of the capacity the probe's CPU per request implies; the probe runs at 100 req/s and
     # overstates the CPU per request of a fast target, so the real share is lower.
