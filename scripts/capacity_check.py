@@ -335,12 +335,22 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--budget-s", type=float, default=600)
     args = parser.parse_args()
+    targets = args.targets.split(",")
+    scenarios = args.endpoints.split(",")
+    users = args.users.split(",")
+    if not all(u.isdigit() and int(u) > 0 for u in users):
+        parser.error(f"--users {args.users}: positive whole numbers, e.g. 16 or 4,16,64")
+    for name in ("rounds", "repeats", "wrk_seconds", "wrk_connections"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            parser.error(f"--{name.replace('_', '-')} {value:g}: must be positive")
+    unknown = [s for s in scenarios if s not in ENDPOINTS]
+    if unknown:
+        parser.error(f"--endpoints {unknown[0]}: one of {', '.join(ENDPOINTS)}")
+    conns = args.wrk_connections or max(int(u) for u in users)
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         print("capacity-check needs wrk and taskset (bash scripts/system-deps.sh as root)")
         return 2
-    targets = args.targets.split(",")
-    scenarios = args.endpoints.split(",")
-    conns = args.wrk_connections or max(int(u) for u in args.users.split(","))
     started = time.monotonic()
 
     def say(text: str) -> None:

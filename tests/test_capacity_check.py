@@ -109,3 +109,19 @@ def test_table_has_a_line_per_cell(check: ModuleType) -> None:
     assert "3× bound" in single[1] and "1.32 off" in single[1]
     assert single[1].split().count("n/a") == 5  # no util, no fit (value and ratio), no wrk CPU
     assert single[2] == "within ±10%: 0 of 1"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(["--users", "x"], "--users x"), (["--rounds", "0"], "--rounds 0"),
+     (["--wrk-seconds", "-1"], "--wrk-seconds -1"), (["--endpoints", "foo"], "--endpoints foo")],
+)  # fmt: skip
+def test_bad_options_are_one_line_and_exit_2(args: list[str], named: str) -> None:
+    """Checked before anything starts (no server, no wrk)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert named in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
