@@ -293,18 +293,19 @@ def combine(target: str, endpoint: str, rounds: list[Round]) -> Row:
             (statistics.fmean(f[0] for f in fits), min(f[1] for f in fits),
              max(f[2] for f in fits)) if fits else None,
         )  # fmt: skip
-    runs = {id(s): s for r in rounds for s in (r.before, r.after)}.values()
+    # Consecutive rounds share a wrk run (one round's `after` is the next one's `before`).
+    runs = [rounds[0].before, *(r.after for r in rounds)] if rounds else []
     got = [s for s in runs if s.rps]
-
-    def mean(values: list[float | None]) -> float | None:
-        kept = [v for v in values if v is not None]
-        return statistics.fmean(kept) if kept else None
-
     sat = Saturated(
-        mean([s.rps for s in got]), mean([s.util for s in got]), mean([s.cpu_us for s in got])
+        _mean([s.rps for s in got]), _mean([s.util for s in got]), _mean([s.cpu_us for s in got])
     )
     return Row(target, endpoint, est, sat, _geomean([r.ratio for r in rounds]),
                _geomean([r.fit_ratio for r in rounds]))  # fmt: skip
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return statistics.fmean(kept) if kept else None
 
 
 def _geomean(values: list[float | None]) -> float | None:
