@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from twinbench.define.gate import GateRule, parse_percent, with_thresholds
+from twinbench.define.gate import Design, GateRule, parse_percent, with_thresholds
 from twinbench.errors import UsageError
 from twinbench.results.gate import SUMMARY_FILE, verdict_lines, write_gate
 from twinbench.results.store import check_out_dir
@@ -77,6 +77,11 @@ def _finite(flag: str, value: float | None) -> float | None:
     metavar="METRIC=MIN[/DETECT]",
     help="Another metric's thresholds, e.g. p99=30%/90% (metrics: cpu, p50, p99, errors).",
 )
+@click.option("--design", type=click.Choice([d.value for d in Design]), default=Design.DUET.value,
+              show_default=True,
+              help="duet: both sides of a pair at once, each its own server on the same "
+              "target CPUs (the machine's drift cancels); abba: one after the other, "
+              "A B B A ..., each server alone on the target CPUs.")  # fmt: skip
 @click.option("--pairs", type=int, default=GateRule().first_pairs, show_default=True,
               help="Pairs before the first look.")  # fmt: skip
 @click.option("--confirm-pairs", type=int, default=GateRule().confirm_pairs, show_default=True,
@@ -86,8 +91,8 @@ def _finite(flag: str, value: float | None) -> float | None:
 @click.option("--max-seconds", type=float, default=600.0, show_default=True,
               help="Hard time limit of the whole gate.")  # fmt: skip
 @click.option("--max-discards", type=click.IntRange(0, 1000), default=6, show_default=True,
-              help="Runs discarded (loader saturated, rate missed, requests failed) before "
-              "the gate stops.")  # fmt: skip
+              help="Runs (duet: pairs) discarded (loader saturated, rate missed, requests "
+              "failed) before the gate stops.")  # fmt: skip
 @click.option("--measure-s", type=float, default=5.0, show_default=True,
               help="Measured seconds per run.")  # fmt: skip
 @click.option("--warmup-s", type=float, default=2.0, show_default=True,
@@ -120,6 +125,7 @@ def gate(
     max_pairs: int,
     max_seconds: float,
     max_discards: int,
+    design: str,
     measure_s: float,
     warmup_s: float,
     saturation_runs: int,
@@ -132,12 +138,14 @@ def gate(
 
     \b
     Each side is a git revision (checked out into a temporary worktree, removed afterwards)
-    or a folder, served by its own Python (--baseline-python/--candidate-python). Runs
-    alternate A B B A ..., a fresh server per run, at a fixed arrival rate; per target and
-    scenario, CPU time per request (primary), p50, p99 and the error rate are judged by a
-    one-sided paired test on log(candidate/baseline) with a minimum effect, and a slowdown
-    is confirmed on fresh pairs before it fails anything. Then, time permitting, each side
-    runs saturated in the closed model: its throughput is reported, never gated.
+    or a folder, served by its own Python (--baseline-python/--candidate-python). Each pair
+    runs both sides at once (--design duet), a fresh server each, at a fixed arrival rate:
+    on a shared machine that cancels its drift (A/A pairs ±1 % apart, against ±22 % one
+    after the other). Per target and scenario, CPU time per request (primary), p50, p99
+    and the error rate are judged by a one-sided paired test on log(candidate/baseline)
+    with a minimum effect, and a slowdown is confirmed on fresh pairs before it fails
+    anything. Then, time permitting, each side runs saturated in the closed model: its
+    throughput is reported, never gated.
 
     \b
     Exit codes (one verdict line per metric is printed first):
@@ -206,6 +214,7 @@ def gate(
         rate=rate,
         max_seconds=max_seconds,
         max_discards=max_discards,
+        design=Design(design),
         saturation_runs=saturation_runs,
         saturation_users=saturation_users,
         warmup_s=warmup_s,

@@ -34,6 +34,18 @@ class Side(enum.Enum):
         return "A" if self is Side.BASELINE else "B"
 
 
+class Design(enum.Enum):
+    """How the two sides of a pair are measured."""
+
+    # Both sides at once, each its own fresh server on the same target CPUs and its own
+    # Locust at the same rate, their windows started together (run/duet.py): the VM's drift
+    # hits both alike. The default: its A/A pairs were ±1 % apart, ABBA's ±22 % (README).
+    DUET = "duet"
+    # One side after the other, A B, B A, ...: each server has the target CPUs to itself
+    # (for a service that cannot run twice on one machine, or to check the duet).
+    ABBA = "abba"
+
+
 class Test(enum.Enum):
     LOG_RATIO = "log-ratio"  # paired one-sided t-test on log(candidate/baseline)
     ERROR_DIFF = "error-difference"  # pooled error rates, one-sided two-proportion z-test

@@ -32,7 +32,7 @@ from twinbench.analysis.gate_throughput import (
     SaturationRun,
     saturation_figures,
 )
-from twinbench.define.gate import GATE_NAMES, GateRule, Side, Test, Threshold
+from twinbench.define.gate import GATE_NAMES, Design, GateRule, Side, Test, Threshold
 from twinbench.errors import UsageError
 from twinbench.results.metrics import Metric
 
@@ -120,6 +120,8 @@ class GateRecord:
     # that had no time left for it, and in gate.json files written before it existed.
     saturation: tuple[SaturationRun, ...] = ()
     saturation_folders: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    # How each pair was measured; gate.json files written before the duet were ABBA.
+    design: Design = Design.ABBA
 
     @functools.cached_property
     def saturation_figures(self) -> tuple[SaturationFigure, ...]:
@@ -208,6 +210,7 @@ def gate_json(record: GateRecord, elapsed: Mapping[int, float]) -> dict[str, Any
         "stopped": record.stopped,
         "max_seconds": record.max_seconds,
         "windows": list(record.windows),
+        "design": record.design.value,
         "rule": _rule_json(record.rule),
         "sides": [_side_json(s) for s in record.sides],
         "subjects": [{"target": s.target, "scenario": s.scenario} for s in record.subjects],
@@ -292,6 +295,7 @@ def load_gate(path: Path) -> GateRecord:
             folders={r["order"]: r["folder"] for r in raw["runs"]},
             max_seconds=raw["max_seconds"],
             windows=(raw["windows"][0], raw["windows"][1]),
+            design=Design(raw.get("design", Design.ABBA.value)),
             saturation=tuple(
                 SaturationRun(
                     side=Side(r["side"]),
@@ -389,6 +393,7 @@ def verdict_json(record: GateRecord, a: Assessment) -> dict[str, Any]:
         "verdict": a.verdict.value,
         "exit_code": a.exit_code,
         "pairs": a.pairs,
+        "design": record.design.value,
         "runs": len(record.runs),
         "discarded_runs": a.discarded,
         "discard_reasons": dict(a.discard_reasons),
@@ -498,13 +503,19 @@ def _ratio_cell(o: MetricOutcome) -> str:
     return text
 
 
+DESIGN_WORDS = {
+    Design.DUET: "duet: both sides at once, a fresh server each",
+    Design.ABBA: "ABBA, a fresh server per run",
+}
+
+
 def summary_md(record: GateRecord, a: Assessment) -> str:
     icon = {Verdict.PASS: "✅", Verdict.REGRESSION: "❌", Verdict.INCONCLUSIVE: "⚠️"}
     v = a.verdict
     lines = [
         f"## twinbench gate: {icon.get(v, '')} {WORDS[v]} (exit {a.exit_code})",
         "",
-        f"{a.pairs} pairs (ABBA, a fresh server per run) at {record.rate:g} requests/s, "
+        f"{a.pairs} pairs ({DESIGN_WORDS[record.design]}) at {record.rate:g} requests/s, "
         f"{record.windows[1]:g} s measured per run; {a.discarded} run(s) discarded and "
         f"replaced" + (f" ({', '.join(f'{k}: {n}' for k, n in a.discard_reasons.items())})" if a.discard_reasons else "")
         + f"; {record.elapsed_s:.0f} s in all."

@@ -35,7 +35,7 @@ from twinbench.analysis.gate_throughput import SaturationCell, SaturationRun
 from twinbench.analysis.validity import DEFAULT_SLO
 from twinbench.apps.common.settings import DatabaseURL
 from twinbench.define import profiles
-from twinbench.define.gate import GateRule, Side
+from twinbench.define.gate import Design, GateRule, Side
 from twinbench.define.profiles import Level, Profile
 from twinbench.define.scenarios import Scenario
 from twinbench.errors import TwinbenchError, UsageError
@@ -43,6 +43,8 @@ from twinbench.results.gate import GateRecord, SideInfo
 from twinbench.results.metrics import Metric
 from twinbench.results.model import RunResults, Slo
 from twinbench.results.store import load_run
+from twinbench.run.database import init_database
+from twinbench.run.duet import run_together
 from twinbench.run.locust import check_locustfile
 from twinbench.run.runner import RunOptions, execute
 from twinbench.run.sides import (
@@ -90,14 +92,16 @@ class GateOptions:
     # (Pair-to-pair noise across fresh servers was the same, ±22 %, at both rates on
     # 2026-12-02.) One Locust process sent 600/s on time with a quarter of its CPU.
     max_rate: float = 600.0
-    # Of the capacity the probe's CPU per request implies; the probe runs at 100 req/s and
-    # overstates the CPU per request of a fast target, so the real share is lower.
-    rate_share: float = 0.4
+    # Of the capacity the probe's CPU per request implies, for all the gate's load at once (a
+    # duet's two sides take half each); the probe runs at 100 req/s and overstates the CPU
+    # per request of a fast target, so the real share is lower.
+    rate_share: float = 0.5
     command: tuple[str, ...] = ()
     # Throughput at saturation, reported after the verdict (never gated): closed-model runs
     # (ABBA: at most 4) at this many users, each only if it fits in --max-seconds.
     saturation_runs: int = 4
     saturation_users: int = 64
+    design: Design = Design.DUET
 
 
 @dataclass(frozen=True)
@@ -267,40 +271,43 @@ class Gate:
         return left_out
 
     # -- one run of one side --------------------------------------------------------------
+    def _options(
+        self, side: PreparedSide, name: str, level: Level, windows: tuple[float, float]
+    ) -> RunOptions:
+        opts = self.opts
+        return RunOptions(
+            profile=gate_profile(*windows),
+            targets=tuple(side.targets[t] for t in opts.targets),
+            scenarios=self.scenarios[side.side],
+            out_dir=opts.out_dir / "runs" / name,
+            run_id=f"{opts.gate_id}-{name}",
+            database=opts.database,
+            repeats=1,
+            target_cpus=opts.target_cpus,
+            loader_cpus=opts.loader_cpus,
+            loader_workers=0,
+            slo=Slo(DEFAULT_SLO.p99_ms, DEFAULT_SLO.max_error_rate),
+            max_seconds=max(1.0, self.clock.deadline - time.monotonic()),
+            command=opts.command,
+            target_sources={t: f"{side.side.value} {side.spec}" for t in opts.targets},
+            pin_self=True,
+            show_progress=False,
+            micro=False,
+            levels=(level,),
+        )
+
     def _run(
         self, side: PreparedSide, name: str, level: Level, windows: tuple[float, float]
     ) -> tuple[Path, float]:
-        opts = self.opts
-        folder = opts.out_dir / "runs" / name
-        remaining = max(1.0, self.clock.deadline - time.monotonic())
+        run = self._options(side, name, level, windows)
         started = time.monotonic()
-        execute(
-            RunOptions(
-                profile=gate_profile(*windows),
-                targets=tuple(side.targets[t] for t in opts.targets),
-                scenarios=self.scenarios[side.side],
-                out_dir=folder,
-                run_id=f"{opts.gate_id}-{name}",
-                database=opts.database,
-                repeats=1,
-                target_cpus=opts.target_cpus,
-                loader_cpus=opts.loader_cpus,
-                loader_workers=0,
-                slo=Slo(DEFAULT_SLO.p99_ms, DEFAULT_SLO.max_error_rate),
-                max_seconds=remaining,
-                command=opts.command,
-                target_sources={t: f"{side.side.value} {side.spec}" for t in opts.targets},
-                pin_self=True,
-                show_progress=False,
-                micro=False,
-                levels=(level,),
-            )
-        )
-        return folder, time.monotonic() - started
+        execute(run)
+        return run.out_dir, time.monotonic() - started
 
     def probe(self, side: PreparedSide) -> tuple[float, str]:
         """A short run of the baseline at a low rate: its CPU per request gives each target's
-        capacity; the gate runs at `rate_share` of the lowest, at most `max_rate`."""
+        capacity; the gate's load takes `rate_share` of the lowest in all (a duet's two sides
+        half each), at most `max_rate` per side."""
         opts = self.opts
         self.say(f"gate: probing {side.describe()} at {opts.probe_rate:g} req/s")
         folder, _ = self._run(side, "000-probe-A", _at(opts.probe_rate), (1.0, 3.0))
@@ -314,13 +321,33 @@ class Gate:
             )
         worst = max(usable)
         capacity = len(opts.target_cpus) * 1e6 / worst
-        rate = max(10.0, min(opts.max_rate, math.floor(capacity * opts.rate_share / 10) * 10))
+        at_once = 2 if opts.design is Design.DUET else 1
+        share = opts.rate_share / at_once
+        rate = max(10.0, min(opts.max_rate, math.floor(capacity * share / 10) * 10))
         how = (
             f"probe: {worst:.0f} µs of CPU per request at {opts.probe_rate:g} req/s → capacity "
             f"≈ {capacity:.0f} req/s on {len(opts.target_cpus)} CPU; "
-            f"{opts.rate_share:.0%} of it, at most {opts.max_rate:g}"
+            f"{share:.0%} of it per side"
+            + (" (a duet: both sides at once)" if at_once == 2 else "")
+            + f", at most {opts.max_rate:g}"
         )
         return rate, how
+
+    def _keep(
+        self, side: Side, order: int, pair: int, folder: Path, took: float, reason: str,
+        cells: dict[str, CellFigures],
+    ) -> GateRun:  # fmt: skip
+        """Record one run (kept when `reason` is empty) and say what it measured."""
+        run = GateRun(side, order, pair, not reason, reason, cells)
+        rel = str(folder.relative_to(self.opts.out_dir))
+        self.runs.append(RunRecord(run, rel, round(took, 2)))
+        cpu = "; ".join(
+            f"{k} {c.values.get(Metric.CPU_PER_REQUEST, math.nan):.0f} µs/req"
+            for k, c in cells.items()
+        )
+        state = "kept" if run.kept else f"discarded ({reason})"
+        self.say(f"gate: run {order} pair {pair} {side.value}: {cpu}; {state}")
+        return run
 
     def measured_run(self, side: PreparedSide, pair: int, rate: float) -> GateRun | None:
         """Run `side` for `pair` until a run is kept; None when time or discards run out."""
@@ -334,19 +361,45 @@ class Gate:
             folder, took = self._run(side, name, _at(rate), (opts.warmup_s, opts.measure_s))
             self.clock.durations.append(took)
             cells, reason = figures_of(folder, self.subjects)
-            run = GateRun(side.side, self.order, pair, not reason, reason, cells)
-            self.runs.append(RunRecord(run, str(folder.relative_to(opts.out_dir)), round(took, 2)))
-            cpu = "; ".join(
-                f"{k} {c.values.get(Metric.CPU_PER_REQUEST, math.nan):.0f} µs/req"
-                for k, c in cells.items()
-            )
-            state = "kept" if run.kept else f"discarded ({reason})"
-            self.say(f"gate: run {self.order} pair {pair} {side.side.value}: {cpu}; {state}")
+            run = self._keep(side.side, self.order, pair, folder, took, reason, cells)
             if run.kept:
                 return run
             self.discards += 1
             if self.discards > opts.max_discards:
                 return None
+
+    def measured_duet(self, sides: dict[Side, PreparedSide], pair: int, rate: float) -> bool:
+        """Run both sides of `pair` at once (run/duet.py) until both runs are kept; False when
+        time or discards run out. A pair is kept or discarded whole: a run measured beside a
+        discarded partner saw a different machine than the next attempt's partner will."""
+        opts = self.opts
+        guess = opts.warmup_s + opts.measure_s + RUN_OVERHEAD_S
+        while True:
+            if not self.clock.fits(guess):
+                return False
+            named: list[tuple[Side, int, RunOptions]] = []
+            for s in abba(pair):  # who starts first alternates, as ABBA's order does
+                self.order += 1
+                name = f"{self.order:03d}-p{pair:02d}-{s.letter}"
+                named.append((s, self.order, self._options(sides[s], name, _at(rate), (
+                    opts.warmup_s, opts.measure_s))))  # fmt: skip
+            started = time.monotonic()
+            run_together([o for _, _, o in named], timeout_s=guess * 4 + 60)
+            took = time.monotonic() - started
+            self.clock.durations.append(took)
+            figures = {s: figures_of(o.out_dir, self.subjects) for s, _, o in named}
+            kept = True
+            for s, order, o in named:
+                cells, reason = figures[s]
+                other = figures[Side.CANDIDATE if s is Side.BASELINE else Side.BASELINE][1]
+                if not reason and other:
+                    reason = f"its partner was discarded ({other})"
+                kept = self._keep(s, order, pair, o.out_dir, took, reason, cells).kept and kept
+            if kept:
+                return True
+            self.discards += 1
+            if self.discards > opts.max_discards:
+                return False
 
     def saturate(self, sides: dict[Side, PreparedSide]) -> tuple[SaturationRun, ...]:
         """After the verdict, while time is left: closed-model runs at `saturation_users`,
@@ -380,9 +433,13 @@ class Gate:
         pair = 0
         while True:
             pair += 1
-            for s in abba(pair):
-                if self.measured_run(sides[s], pair, rate) is None:
+            if self.opts.design is Design.DUET:
+                if not self.measured_duet(sides, pair, rate):
                     return
+            else:
+                for s in abba(pair):
+                    if self.measured_run(sides[s], pair, rate) is None:
+                        return
             yield len(complete_pairs([r.run for r in self.runs]))
 
 
@@ -428,6 +485,8 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
                         "each side runs its own, so a difference may be the workload's"
                     )
             opts.out_dir.mkdir(parents=True, exist_ok=True)
+            # Once here: two duet runs would otherwise both seed an empty database at once.
+            init_database(opts.database)
             if opts.rate is not None:
                 rate, how = opts.rate, "--rate"
             else:
@@ -524,5 +583,6 @@ def to_record(result: GateResult) -> tuple[GateRecord, dict[int, float]]:
         windows=(opts.warmup_s, opts.measure_s),
         saturation=result.saturation,
         saturation_folders=result.saturation_folders,
+        design=opts.design,
     )
     return record, {r.run.order: r.elapsed_s for r in result.runs}

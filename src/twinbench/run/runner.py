@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +80,9 @@ class RunOptions:
     micro: bool = True  # run the in-process micro-benchmarks (micro.json) at the end
     levels: tuple[Level, ...] | None = None  # --users/--rates: every scenario's ladder
     claims: tuple[Claim, ...] = ()  # the config file's [[claim]]s, stored in run.json
+    # Called just before each scenario's Locust starts (the gate's duet pairs meet there, so
+    # two runs' windows coincide: run/duet.py). Not stored.
+    before_load: Callable[[], None] | None = None
 
 
 def database_location(db: DatabaseURL) -> str:
@@ -265,6 +268,7 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
                 on_cell=on_cell,
                 on_note=on_note,
                 draining=draining,
+                before_load=opts.before_load,
             )
             for i, sp in enumerate(plan.scenarios):
                 ScenarioRun(ctx, sp).run()

@@ -70,6 +70,7 @@ class Context:
     on_cell: Callable[[CellResult], None]
     on_note: Callable[[str], None]
     draining: list[tuple[LocustRun, float]]  # finished Locust runs left to exit on their own
+    before_load: Callable[[], None] | None = None  # RunOptions.before_load
 
 
 def _write_unmeasured(ctx: Context, cfg: CellConfig, verdict: CellVerdict, tail: str = "") -> None:
@@ -286,6 +287,8 @@ class ScenarioRun:
             master_bind=ctx.master_bind,
             master_port=ctx.master_port,
         )
+        if ctx.before_load is not None:
+            ctx.before_load()  # may wait for a partner run (the gate's duet pairs)
         limit = time.monotonic() + self._expected_s(tuple(runnable)) + LOCUST_SLACK_S
         stopped: CellVerdict | None = None
         finished = False
