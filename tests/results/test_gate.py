@@ -3,6 +3,7 @@ benchmark, gate.json read back (the verdict recomputes), and the HTML report of 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from analysis.test_gate import SUBJ, runs_from
 
 from twinbench.analysis.gate import Verdict, decide_pairs
 from twinbench.cli.app import main
-from twinbench.define.gate import GateRule, Side
+from twinbench.define.gate import Design, GateRule, Side
 from twinbench.errors import UsageError
 from twinbench.report.gate import render_gate
 from twinbench.results.gate import (
@@ -120,3 +121,20 @@ def test_saturation_is_stored_read_back_and_reported_not_gated(tmp_path: Path) -
     del raw["saturation"]
     (tmp_path / "gate.json").write_text(json.dumps(raw))
     assert load_gate(tmp_path).saturation == ()
+
+
+def test_the_design_is_stored_and_older_files_read_as_abba(tmp_path: Path) -> None:
+    rec = dataclasses.replace(record(0.0), design=Design.DUET)
+    a = decide_pairs(rec.subjects, rec.runs, rec.rule)
+    write_gate(tmp_path / "new", rec, a, {})
+    assert load_gate(tmp_path / "new").design is Design.DUET
+    assert json.loads((tmp_path / "new" / "verdict.json").read_text())["design"] == "duet"
+    assert "pairs (duet: both sides at once" in (tmp_path / "new" / "summary.md").read_text()
+    # gate.json from before the duet (version 1 without the key): its pairs were ABBA.
+    write_gate(tmp_path / "old", rec, a, {})
+    path = tmp_path / "old" / "gate.json"
+    raw = json.loads(path.read_text())
+    del raw["design"]
+    path.write_text(json.dumps(raw))
+    old = load_gate(tmp_path / "old")
+    assert old.design is Design.ABBA and old.runs == rec.runs

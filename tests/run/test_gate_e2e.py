@@ -29,6 +29,12 @@ def worktrees(under: Path) -> list[str]:
     return [line.split()[0] for line in done.stdout.splitlines() if str(under) in line]
 
 
+def measured(folder: Path) -> tuple[int, int]:
+    """A run's (only) cell's measured window, in ns."""
+    cell = json.loads((folder / "cells.jsonl").read_text().splitlines()[0])
+    return cell["window"]["t_measure_start_ns"], cell["window"]["t_measure_end_ns"]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_gate_smoke(tmp_path: Path) -> None:
@@ -59,11 +65,16 @@ def test_gate_smoke(tmp_path: Path) -> None:
     assert verdict["sides"]["baseline"]["revision"] == verdict["sides"]["candidate"]["revision"]
     gate = json.loads((out / "gate.json").read_text())
     kept = [r for r in gate["runs"] if r["kept"]]
-    # Interleaved: pair 1 kept A then B, and every pair one run of each side (a discarded
-    # run is run again on its side, so the raw sequence may repeat a side).
-    assert [r["side"] for r in kept][:2] == ["baseline", "candidate"]
+    # A duet (the default): every pair one run of each side, measured over the same seconds
+    # (their loads start at a barrier), and who starts first alternates: A B, B A.
+    assert gate["design"] == verdict["design"] == "duet"
     for p in {r["pair"] for r in kept}:
-        assert sorted(r["side"] for r in kept if r["pair"] == p) == ["baseline", "candidate"]
+        both = sorted((r for r in kept if r["pair"] == p), key=lambda r: r["side"])
+        assert [r["side"] for r in both] == ["baseline", "candidate"]
+        (a0, a1), (b0, b1) = (measured(out / r["folder"]) for r in both)
+        assert min(a1, b1) - max(a0, b0) >= 0.8 * (a1 - a0)
+        first = min(both, key=lambda r: r["order"])["side"]
+        assert first == ("baseline" if p % 2 else "candidate")
     for r in gate["runs"]:
         folder = out / r["folder"]
         assert (folder / "run.json").is_file() and (folder / "cells.jsonl").is_file()
@@ -94,7 +105,8 @@ def test_gate_smoke(tmp_path: Path) -> None:
 @pytest.mark.timeout(200)
 def test_gate_a_config_scenario(tmp_path: Path) -> None:
     """A team's own locustfile ([[scenario]] in a twinbench.toml) gated at a fixed rate on a
-    twin target: both sides the same folder, two pairs; the locustfile's hash is recorded."""
+    twin target: both sides the same folder, two pairs, one side after the other (ABBA); the
+    locustfile's hash is recorded."""
     side = tmp_path / "service"
     side.mkdir()
     (side / "load.py").write_text(
@@ -116,7 +128,7 @@ def test_gate_a_config_scenario(tmp_path: Path) -> None:
          "--candidate", str(side), "--config", "twinbench.toml", "--targets", "fastapi-uvicorn",
          "--pairs", "2", "--confirm-pairs", "2", "--max-pairs", "2", "--rate", "50",
          "--measure-s", "2", "--warmup-s", "1", "--max-seconds", "150", "--out", str(out),
-         "--saturation-runs", "0"],
+         "--saturation-runs", "0", "--design", "abba"],
         cwd=tmp_path, capture_output=True, text=True, timeout=190,
     )  # fmt: skip
     assert done.returncode in (0, 3), done.stderr[-3000:]
@@ -130,6 +142,12 @@ def test_gate_a_config_scenario(tmp_path: Path) -> None:
     assert [s["locustfiles"] for s in gate["sides"]] == [{"reads": digest}] * 2
     kept = [r for r in gate["runs"] if r["kept"]]
     assert len(kept) >= 4
+    # --design abba: one side after the other, pair 1 A then B, every pair one of each (a
+    # discarded run is run again on its side, so the raw sequence may repeat a side).
+    assert gate["design"] == "abba"
+    assert [r["side"] for r in kept][:2] == ["baseline", "candidate"]
+    for p in {r["pair"] for r in kept}:
+        assert sorted(r["side"] for r in kept if r["pair"] == p) == ["baseline", "candidate"]
     assert all(r["cells"]["reads/fastapi-uvicorn"]["values"]["cpu_per_request"] > 0 for r in kept)
     run = json.loads((out / gate["runs"][0]["folder"] / "run.json").read_text())
     assert "reads" in json.dumps(run) and digest in json.dumps(run)

@@ -25,6 +25,7 @@ import queue
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 
@@ -50,13 +51,17 @@ def _child(opts: RunOptions, barrier: Barrier, errors: mp.Queue[str]) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         execute(dataclasses.replace(opts, before_load=lambda: _meet(barrier)))
-    except TwinbenchError as exc:
-        errors.put(f"{opts.run_id}: {exc}")
-        barrier.abort()
-        sys.exit(1)
     except KeyboardInterrupt:
         barrier.abort()
         sys.exit(130)
+    except Exception as exc:  # one line for the caller, the traceback in a file
+        barrier.abort()
+        why = str(exc) if isinstance(exc, TwinbenchError) else f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(OSError):
+            opts.out_dir.mkdir(parents=True, exist_ok=True)
+            (opts.out_dir / "error.txt").write_text(traceback.format_exc())
+        errors.put(f"run {opts.run_id}: {why}")
+        sys.exit(1)
 
 
 def run_together(runs: Sequence[RunOptions], timeout_s: float) -> None:
