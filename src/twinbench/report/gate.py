@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from twinbench.analysis.gate import Assessment, GateRun, MetricOutcome, complete_pairs
 from twinbench.define.gate import Side, Test
-from twinbench.results.gate import PACKAGES_SHOWN, UNITS, WORDS, GateRecord
+from twinbench.results.gate import DESIGN_WORDS, PACKAGES_SHOWN, UNITS, WORDS, GateRecord
 
 COLOURS = {Side.BASELINE: "#1f77b4", Side.CANDIDATE: "#d62728"}
 W, H, PAD = 640, 220, 44
@@ -122,7 +122,8 @@ def render_gate(record: GateRecord, a: Assessment) -> str:
         f"<title>twinbench gate {_e(record.gate_id)}</title><style>{CSS}</style></head><body>",
         f"<h1>twinbench gate: <span class='v-{a.verdict.value}'>{_e(WORDS[a.verdict])}</span>"
         f" (exit {a.exit_code})</h1>",
-        f"<p>{a.pairs} pairs at {record.rate:g} requests/s ({_e(record.rate_source)}); "
+        f"<p>{a.pairs} pairs ({_e(DESIGN_WORDS[record.design])}) at {record.rate:g} "
+        f"requests/s ({_e(record.rate_source)}); "
         f"{a.discarded} run(s) discarded and replaced; {record.elapsed_s:.0f} s."
         + (f" Stopped early: {_e(record.stopped)}." if record.stopped else "")
         + " <span style='color:#1f77b4'>● baseline</span> "
