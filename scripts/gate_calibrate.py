@@ -6,7 +6,8 @@ Measures, and prints:
   +10 % (reported);
 - the wall time of one gate with its default settings: target ≤ 10 minutes.
 
-How: real end-to-end gates, each `twinbench gate` with its default rule, taken in turns
+How: real end-to-end gates, each `twinbench gate` with its default rule and design (a duet:
+both sides of a pair at once), taken in turns
 (A/A, +15 %, A/A, +10 %, ...) until --budget-s is spent, each under the exclusive CPU lock
 (/tmp/twinbench-cpu.lock) so other work can run between them. Every pair every gate measured
 goes into a pool per kind (the server restarted per run, the pairs spread over the whole

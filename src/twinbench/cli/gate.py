@@ -140,7 +140,7 @@ def gate(
     Each side is a git revision (checked out into a temporary worktree, removed afterwards)
     or a folder, served by its own Python (--baseline-python/--candidate-python). Each pair
     runs both sides at once (--design duet), a fresh server each, at a fixed arrival rate:
-    on a shared machine that cancels its drift (A/A pairs ±1 % apart, against ±22 % one
+    on a shared machine that cancels its drift (A/A pairs ±2 % apart, against ±22 % one
     after the other). Per target and scenario, CPU time per request (primary), p50, p99
     and the error rate are judged by a one-sided paired test on log(candidate/baseline)
     with a minimum effect, and a slowdown is confirmed on fresh pairs before it fails

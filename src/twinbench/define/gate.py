@@ -39,7 +39,7 @@ class Design(enum.Enum):
 
     # Both sides at once, each its own fresh server on the same target CPUs and its own
     # Locust at the same rate, their windows started together (run/duet.py): the VM's drift
-    # hits both alike. The default: its A/A pairs were ±1 % apart, ABBA's ±22 % (README).
+    # hits both alike. The default: its A/A pairs were ±2 % apart, ABBA's ±22 % (README).
     DUET = "duet"
     # One side after the other, A B, B A, ...: each server has the target CPUs to itself
     # (for a service that cannot run twice on one machine, or to check the duet).
