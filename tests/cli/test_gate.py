@@ -29,6 +29,7 @@ def side(root: Path, target: str) -> Path:
         (["--rate", "nan"], "--rate nan: must be a finite number above 0"),
         (["--rate", "-5"], "--rate -5.0: must be a finite number above 0"),
         (["--rate", "x"], "Invalid value for '--rate'"),
+        (["--design", "parallel"], "Invalid value for '--design': 'parallel' is not one of"),
         (["--min-effect", "abc"], "--min-effect 'abc': not a percentage"),
         (["--min-effect", "0%"], "--min-effect '0%': must be a percentage above 0"),
         (["--pairs", "1"], "--pairs 1: at least 2 pairs"),
