@@ -30,9 +30,11 @@ from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 
 from twinbench.errors import TwinbenchError
+from twinbench.run.database import init_database
 from twinbench.run.runner import RunOptions, execute
 
 MEET_TIMEOUT_S = 120.0  # a partner slower than this to start is not waited for
+SETTLE_S = 2.0  # before the caller's own SIGINT to runs still alive
 STOP_GRACE_S = 20.0  # a run interrupted by the caller has this long to stop its servers
 _PR_SET_PDEATHSIG = 1
 
@@ -69,6 +71,10 @@ def run_together(runs: Sequence[RunOptions], timeout_s: float) -> None:
 
     Raises TwinbenchError naming the first run that failed; KeyboardInterrupt stops them all
     (each stops its own servers) before it propagates."""
+    # Once here, not in each run: two runs seeding one SQLite file at once lock each other out.
+    for db in {o.database for o in runs}:
+        init_database(db)
+    runs = [dataclasses.replace(o, database_ready=True) for o in runs]
     ctx = mp.get_context("spawn")  # a clean interpreter: no threads or locks inherited
     barrier = ctx.Barrier(len(runs))
     errors: mp.Queue[str] = ctx.Queue()
@@ -96,6 +102,10 @@ def run_together(runs: Sequence[RunOptions], timeout_s: float) -> None:
 
 def _stop(procs: Sequence[mp.process.BaseProcess]) -> None:
     """SIGINT (each run's own clean-up), then SIGKILL for any that outlive the grace."""
+    for p in procs:
+        # Ctrl-C in a terminal reached the runs already: a second SIGINT in the middle of
+        # their clean-up would cut it short, so give them a moment to end by themselves.
+        p.join(SETTLE_S)
     live = [p for p in procs if p.is_alive()]
     for p in live:
         if p.pid is not None:

@@ -43,7 +43,6 @@ from twinbench.results.gate import GateRecord, SideInfo
 from twinbench.results.metrics import Metric
 from twinbench.results.model import RunResults, Slo
 from twinbench.results.store import load_run
-from twinbench.run.database import init_database
 from twinbench.run.duet import run_together
 from twinbench.run.locust import check_locustfile
 from twinbench.run.runner import RunOptions, execute
@@ -485,8 +484,6 @@ def execute_gate(opts: GateOptions, say: Callable[[str], None]) -> GateResult:
                         "each side runs its own, so a difference may be the workload's"
                     )
             opts.out_dir.mkdir(parents=True, exist_ok=True)
-            # Once here: two duet runs would otherwise both seed an empty database at once.
-            init_database(opts.database)
             if opts.rate is not None:
                 rate, how = opts.rate, "--rate"
             else:

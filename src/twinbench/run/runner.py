@@ -83,6 +83,9 @@ class RunOptions:
     # Called just before each scenario's Locust starts (the gate's duet pairs meet there, so
     # two runs' windows coincide: run/duet.py). Not stored.
     before_load: Callable[[], None] | None = None
+    # The caller created and seeded the database already (run/duet.py: two runs seeding one
+    # SQLite file at once would lock each other out).
+    database_ready: bool = False
 
 
 def database_location(db: DatabaseURL) -> str:
@@ -210,7 +213,8 @@ def execute(opts: RunOptions, cost: CostModel = DEFAULT_COST) -> RunSummary:
     log_dir = opts.out_dir / "logs"
     if opts.pin_self:
         os.sched_setaffinity(0, set(opts.loader_cpus))
-    init_database(opts.database)
+    if not opts.database_ready:
+        init_database(opts.database)
     sampler = Sampler().start()
     sampler.watch_cpus("loader_cpus", opts.loader_cpus)
     upstream: ManagedProcess | None = None
